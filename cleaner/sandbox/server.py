@@ -1,0 +1,208 @@
+"""The embedded ECR sandbox: moto's server (STS, ECS, Lambda, ...) behind a WSGI layer
+that answers ECR itself, the way ECR does (see ECR-NOTES.md for where moto differs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from cleaner.sandbox.ecr_api import ApiError, EcrApi
+from cleaner.sandbox.faults import Faults, InjectedError
+from cleaner.sandbox.store import Store
+
+ECR_TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
+CONTROL_PREFIX = "/_sandbox/"
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
+
+StartResponse = Callable[..., Any]
+Environ = dict[str, Any]
+
+
+def _account_for(access_key: str, environ: Environ) -> str:
+    # Same precedence as moto, so ECR and moto's services agree on the caller's account.
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    if environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
+        return str(environ["HTTP_X_MOTO_ACCOUNT_ID"])
+    from moto.iam.models import get_account_id_from
+
+    return str(get_account_id_from(access_key))
+
+
+class EcrLayer:
+    """WSGI app: ECR operations go to the sandbox's ECR, everything else to moto."""
+
+    def __init__(self, api: EcrApi, faults: Faults, moto_app: Any) -> None:
+        self.api = api
+        self.faults = faults
+        self.moto_app = moto_app
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX):
+            return self._control(path[len(CONTROL_PREFIX) :], start_response)
+        if path == "/moto-api/reset":
+            self.api.store.reset()
+            self.faults.reset()
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target.startswith(ECR_TARGET_PREFIX):
+            result: Iterable[bytes] = self.moto_app(environ, start_response)
+            return result
+        return self._ecr(target[len(ECR_TARGET_PREFIX) :], environ, start_response)
+
+    def _ecr(self, operation: str, environ: Environ, start_response: StartResponse) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b"{}"
+        match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        access_key, region = match.groups() if match else ("AKIAEXAMPLE", DEFAULT_REGION)
+        injected = self.faults.before(operation)
+        if injected is not None:
+            return _respond(start_response, injected.status, _error(injected))
+        try:
+            if not self.api.handles(operation):
+                raise ApiError(
+                    "UnsupportedOperationException",
+                    f"the ecr-cleaner sandbox does not implement ECR {operation}",
+                )
+            body = json.loads(raw or b"{}")
+            answer = self.api.call(operation, _account_for(access_key, environ), region, body)
+            status = 200
+        except ApiError as exc:
+            answer, status = {"__type": exc.code, "message": exc.message}, exc.status
+        except ValueError as exc:
+            answer, status = {"__type": "SerializationException", "message": str(exc)}, 400
+        self.faults.after(operation, self.api.store)
+        return _respond(start_response, status, answer)
+
+    def _control(self, command: str, start_response: StartResponse) -> list[bytes]:
+        """Plain-HTTP controls for a standalone sandbox (the in-process API is richer)."""
+        if command == "calls":
+            body = {"calls": dict(self.faults.calls), "injected": dict(self.faults.injected)}
+            return _respond(start_response, 200, body)
+        if command == "reset":
+            self.api.store.reset()
+            self.faults.reset()
+            return _respond(start_response, 200, {"reset": True})
+        return _respond(start_response, 404, {"message": f"unknown control {command!r}"})
+
+
+def _error(injected: InjectedError) -> dict[str, str]:
+    return {"__type": injected.code, "message": injected.message}
+
+
+def _respond(start_response: StartResponse, status: int, body: dict[str, Any]) -> list[bytes]:
+    payload = json.dumps(body).encode()
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}.get(status, "Error")
+    start_response(
+        f"{status} {reason}",
+        [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("Content-Length", str(len(payload))),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+        ],
+    )
+    return [payload]
+
+
+class Sandbox:
+    """An ECR endpoint on 127.0.0.1, in-process. Use as a context manager in tests.
+
+    `store` is the registry state (seed it with `cleaner.sandbox.seed.Seeder`),
+    `faults` injects latency/throttling/errors and counts calls.
+    """
+
+    def __init__(
+        self,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.store = Store(clock) if clock is not None else Store()
+        self.faults = Faults()
+        self.api = EcrApi(self.store)
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Sandbox:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        class QuietHandler(MotoRequestHandler):
+            def log_request(self, *args: Any, **kwargs: Any) -> None:
+                """Per-request access lines would drown the demo's and tests' output."""
+
+        app = EcrLayer(self.api, self.faults, DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            self.host, self.port, app, threaded=True, request_handler=QuietHandler
+        )
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        self.store.reset()
+        self.faults.reset()
+
+    def environment(self, region: str = DEFAULT_REGION) -> dict[str, str]:
+        """Variables that point the AWS SDKs and CLI at this sandbox."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region,
+        }
+
+    def client(self, service: str = "ecr", region: str = DEFAULT_REGION, **kwargs: Any) -> Any:
+        import boto3
+
+        session: Any = boto3.session.Session()
+        return session.client(
+            service,
+            region_name=region,
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            **kwargs,
+        )
