@@ -121,13 +121,15 @@ class EcrApi:
                     self._repo(account, region, {"registryId": registry_id, "repositoryName": name})
                 found.append(self._repository_body(registry[name]))
             return {"repositories": found}
-        ordered = sorted(registry)
-        start = _decode_token(body.get("nextToken"), "DescribeRepositories")
+        after = _decode_token(body.get("nextToken"), "DescribeRepositories")
         limit = _page_size(body)
-        page = ordered[start : start + limit]
+        # The token names the last repository returned, so repositories created or
+        # deleted between pages never make another be skipped or repeated.
+        remaining = sorted(n for n in registry if after is None or n > str(after[0]))
+        page = remaining[:limit]
         result: Body = {"repositories": [self._repository_body(registry[n]) for n in page]}
-        if start + limit < len(ordered):
-            result["nextToken"] = _encode_token(start + limit, "DescribeRepositories")
+        if len(remaining) > limit:
+            result["nextToken"] = _encode_token([page[-1]], "DescribeRepositories")
         return result
 
     def delete_repository(self, account: str, region: str, body: Body) -> Body:
@@ -286,11 +288,14 @@ class EcrApi:
                 served = repo.images[image.children[0]] if image.children else image
             if self.store.record_pulls_on_get:
                 image.last_pull = now
+            resolved: Body = {"imageDigest": image.digest}
+            if "imageTag" in image_id:
+                resolved["imageTag"] = image_id["imageTag"]
             images.append(
                 {
                     "registryId": repo.registry_id,
                     "repositoryName": repo.name,
-                    "imageId": dict(image_id),
+                    "imageId": resolved,
                     "imageManifest": served.manifest,
                     "imageManifestMediaType": served.media_type,
                 }
@@ -311,6 +316,10 @@ class EcrApi:
                 failures.append(_failure(image_id, image))
                 continue
             tag = image_id.get("imageTag")
+            injected = self.store.delete_failures.get(tag or image.digest)
+            if injected is not None:
+                failures.append(_failure(image_id, injected))
+                continue
             deletes_image = "imageDigest" in image_id or image.tags == [tag]
             if deletes_image and image.digest in referenced:
                 failures.append(_failure(image_id, "ImageReferencedByManifestList"))
@@ -345,7 +354,8 @@ FAILURE_REASONS = {
 
 
 def _failure(image_id: Body, code: str) -> Body:
-    return {"imageId": dict(image_id), "failureCode": code, "failureReason": FAILURE_REASONS[code]}
+    reason = FAILURE_REASONS.get(code, f"{code} (injected by the sandbox)")
+    return {"imageId": dict(image_id), "failureCode": code, "failureReason": reason}
 
 
 def _resolve(repo: StoredRepository, image_id: Body) -> StoredImage | str:
@@ -394,18 +404,18 @@ def _page_size(body: Body) -> int:
     return size
 
 
-def _encode_token(position: int, operation: str) -> str:
+def _encode_token(position: list[Any], operation: str) -> str:
     raw = json.dumps({"p": position, "o": operation}).encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 
-def _decode_token(token: str | None, operation: str) -> int:
+def _decode_token(token: str | None, operation: str) -> list[Any] | None:
     if token is None:
-        return 0
+        return None
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if data["o"] == operation and isinstance(data["p"], int) and data["p"] >= 0:
-            return int(data["p"])
+        if data["o"] == operation and isinstance(data["p"], list):
+            return list(data["p"])
     except (ValueError, KeyError, TypeError):
         pass
     raise ApiError("InvalidParameterException", "Invalid parameter at 'nextToken'")
@@ -439,20 +449,27 @@ def _page(
     accept: Callable[[StoredImage], bool],
     render: Callable[[StoredImage], Iterable[Body]],
 ) -> tuple[list[Body], str | None]:
-    """One page of images in push order; the token is a position, so deletions between
-    pages never make an image be skipped or repeated."""
+    """One page of at most maxResults entries, images in push order.
+
+    The token is (push number, entries of that image already returned): deletions or
+    compaction between pages never make an image be skipped or repeated, and an image
+    with more tags than the page has room for continues on the next page."""
     limit = _page_size(body)
-    position = _decode_token(body.get("nextToken"), operation)
+    token = _decode_token(body.get("nextToken"), operation)
+    start_seq, skip = (int(token[0]), int(token[1])) if token else (0, 0)
     out: list[Body] = []
-    taken = 0
-    resume = position
-    for after, image in repo.iter_from(position):
-        if accept(image):
-            if taken == limit:
-                return out, _encode_token(resume, operation)
-            out.extend(render(image))
-            taken += 1
-        resume = after
+    for image in repo.iter_from(start_seq):
+        if not accept(image):
+            continue
+        done = skip if image.seq == start_seq else 0
+        entries = list(render(image))[done:]
+        room = limit - len(out)
+        if room == 0:
+            return out, _encode_token([image.seq, done], operation)
+        if len(entries) > room:
+            out.extend(entries[:room])
+            return out, _encode_token([image.seq, done + room], operation)
+        out.extend(entries)
     return out, None
 
 

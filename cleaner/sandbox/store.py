@@ -7,6 +7,7 @@ an append-only push order for stable, cheap `nextToken` paging.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -101,14 +102,17 @@ class StoredRepository:
     def referenced_by_index(self, digest: str) -> bool:
         return bool(self.parents.get(digest))
 
-    def iter_from(self, position: int) -> Iterator[tuple[int, StoredImage]]:
-        """Images in push order from `position`, each with the position after it."""
+    def iter_from(self, seq: int) -> Iterator[StoredImage]:
+        """Images in push order, starting with push number `seq`.
+
+        Paging tokens hold push numbers, not list positions, so they stay valid when
+        `compact` shortens the list between two pages."""
         order = self.order
-        for index in range(position, len(order)):
-            seq, digest = order[index]
+        for index in range(bisect.bisect_left(order, (seq, "")), len(order)):
+            entry_seq, digest = order[index]
             image = self.images.get(digest)
-            if image is not None and image.seq == seq:
-                yield index + 1, image
+            if image is not None and image.seq == entry_seq:
+                yield image
 
     def compact(self) -> None:
         """Drop the order entries of deleted images (keeps paging O(page) after mass deletes)."""
@@ -127,11 +131,16 @@ class Store:
         self.clock = clock
         # When true, BatchGetImage records a pull, as ECR can for manifest reads.
         self.record_pulls_on_get = False
+        # digest or tag -> failure code that BatchDeleteImage reports for it (e.g.
+        # KmsError, ImageInaccessible): failures ECR can give that no state produces.
+        self.delete_failures: dict[str, str] = {}
         self._registries: dict[tuple[str, str], dict[str, StoredRepository]] = {}
 
     def reset(self) -> None:
         with self.lock:
             self._registries.clear()
+            self.delete_failures.clear()
+            self.record_pulls_on_get = False
 
     def registry(self, account: str, region: str) -> dict[str, StoredRepository]:
         return self._registries.setdefault((account, region), {})
