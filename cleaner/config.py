@@ -1,0 +1,235 @@
+"""The policy file (YAML) as a validated, frozen `Config`.
+
+The whole file is checked before anything runs and every error is reported at once,
+each with its place (`policies[0].rules[1].keep.most_recent: must be ...`). Nothing
+here talks to AWS or reads the clock.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+
+from cleaner import config_fields as f
+from cleaner.config_fields import Issues, item, key, parse_duration
+from cleaner.config_policies import parse_policies
+from cleaner.config_yaml import read_yaml
+from cleaner.policy import Config, Limits, NamePatterns, OrphanedReferrers, Schedule, Target
+
+__all__ = ["ConfigError", "load_config", "load_config_text", "parse_config", "parse_duration"]
+
+TOP_KEYS = ("version", "targets", "policies", "defaults", "limits", "schedule")
+TARGET_KEYS = ("region", "regions", "registry_id", "role_arn", "repositories")
+LIMITS_KEYS = ("max_deletions", "max_deletion_ratio", "orphaned_referrers")
+SCHEDULE_KEYS = ("cron", "timezone")
+
+# Covers the commercial, China, GovCloud and ISO partitions (us-gov-west-1, us-isob-east-1).
+_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}")
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/.+")
+_ACCOUNT = re.compile(r"[0-9]{12}")
+_WEEKDAYS = "sun, mon, tue, wed, thu, fri, sat"
+
+
+class ConfigError(Exception):
+    """The policy file is invalid; `errors` lists every problem, each with its place."""
+
+    def __init__(self, errors: list[str]) -> None:
+        # The list itself is the exception's argument, so a pickled copy (across a
+        # process pool, say) rebuilds the same error.
+        super().__init__(list(errors))
+        self.errors = list(errors)
+
+    def __str__(self) -> str:
+        return "\n".join(self.errors)
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such file"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    return load_config_text(text, source=str(path))
+
+
+def load_config_text(text: str, source: str = "<string>") -> Config:
+    """The policy file's text as a Config; `source` names it in file-level errors."""
+    data, problems = read_yaml(text, source)
+    if data is None and problems:
+        raise ConfigError(problems)
+    try:
+        config = parse_config(data, source)
+    except ConfigError as exc:
+        raise ConfigError([*problems, *exc.errors]) from None
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def parse_config(data: object, source: str = "<config>") -> Config:
+    """Already-parsed YAML (or JSON) data as a Config; raises ConfigError with every error."""
+    if not isinstance(data, dict):
+        got = "an empty file" if data is None else f.describe(data)
+        message = "the top level must be a mapping with version, targets and policies"
+        raise ConfigError([f"{source}: {message} (got {got})"])
+    issues = Issues()
+    top = f.mapping(issues, "", data, TOP_KEYS)
+    assert top is not None  # data is a dict
+    if "version" not in top:
+        issues.add("version", "required (must be 1)")
+    elif type(top.values["version"]) is not int or top.values["version"] != 1:
+        issues.add("version", f"must be 1 (got {f.describe(top.values['version'])})")
+    if "targets" not in top:
+        issues.add("targets", "required")
+    targets = top.field("targets", _targets) or ()
+    policies = parse_policies(issues, top)
+    limits = top.field("limits", _limits) or Limits()
+    schedule = top.field("schedule", _schedule)
+    if issues.errors:
+        raise ConfigError(issues.errors)
+    return Config(targets=targets, policies=policies, limits=limits, schedule=schedule)
+
+
+def _targets(issues: Issues, path: str, value: object) -> tuple[Target, ...] | None:
+    items = f.non_empty_list(issues, path, value, "targets")
+    targets = [_target(issues, item(path, i), raw) for i, raw in enumerate(items or [])]
+    return tuple(t for expanded in targets for t in expanded)
+
+
+def _target(issues: Issues, path: str, value: object) -> list[Target]:
+    """One Target per region: `regions: [a, b]` is shorthand for two targets."""
+    section = f.mapping(issues, path, value, TARGET_KEYS)
+    if section is None:
+        return []
+    if ("region" in section) == ("regions" in section):
+        both = "not both" if "region" in section else "one is required"
+        issues.add(path, f"give region or regions ({both})")
+    regions = [section.field("region", _region)] if "region" in section else []
+    regions += section.field("regions", _regions) or []
+    registry_id = section.field("registry_id", _registry_id)
+    role_arn = section.field("role_arn", _role_arn)
+    repositories = section.field("repositories", f.globs) or NamePatterns()
+    return [Target(r, registry_id, role_arn, repositories) for r in regions if r is not None]
+
+
+def _region(issues: Issues, path: str, value: object) -> str | None:
+    if not isinstance(value, str) or not _REGION.fullmatch(value):
+        issues.add(path, f"must be an AWS region like us-east-1 (got {f.describe(value)})")
+        return None
+    return value
+
+
+def _regions(issues: Issues, path: str, value: object) -> list[str] | None:
+    items = f.non_empty_list(issues, path, value, "regions")
+    regions: list[str] = []
+    for i, raw in enumerate(items or []):
+        region = _region(issues, item(path, i), raw)
+        if region in regions:
+            # The same registry twice would be cleaned twice, concurrently.
+            issues.add(item(path, i), f"duplicate region {region!r}")
+        elif region is not None:
+            regions.append(region)
+    return regions
+
+
+def _registry_id(issues: Issues, path: str, value: object) -> str | None:
+    # A YAML number is refused rather than converted: YAML drops leading zeros and
+    # reads some zero-prefixed digit strings as octal, so the number may already name
+    # another account.
+    if isinstance(value, int) and not isinstance(value, bool):
+        issues.add(
+            path,
+            f'must be a string of 12 digits in quotes, like "{value:012d}"'
+            " (YAML reads unquoted digits as a number and drops leading zeros)",
+        )
+        return None
+    if not isinstance(value, str) or not _ACCOUNT.fullmatch(value):
+        issues.add(
+            path, f"must be a string of 12 digits, an AWS account id (got {f.describe(value)})"
+        )
+        return None
+    return value
+
+
+def _role_arn(issues: Issues, path: str, value: object) -> str | None:
+    if not isinstance(value, str) or not _ROLE_ARN.fullmatch(value):
+        example = "arn:aws:iam::123456789012:role/NAME"
+        issues.add(path, f"must be an IAM role ARN like {example} (got {f.describe(value)})")
+        return None
+    return value
+
+
+def _limits(issues: Issues, path: str, value: object) -> Limits | None:
+    section = f.mapping(issues, path, value, LIMITS_KEYS)
+    if section is None:
+        return None
+    default = Limits()
+    # max_deletions: 0 is allowed and means "delete nothing" (the example config's setting).
+    max_deletions = section.field("max_deletions", f.at_least(0))
+    ratio = section.field("max_deletion_ratio", _ratio)
+    orphans = section.field("orphaned_referrers", f.one_of(OrphanedReferrers))
+    return Limits(
+        max_deletions=default.max_deletions if max_deletions is None else max_deletions,
+        max_deletion_ratio=ratio or default.max_deletion_ratio,
+        orphaned_referrers=orphans or default.orphaned_referrers,
+    )
+
+
+def _ratio(issues: Issues, path: str, value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        issues.add(path, f"must be a number in (0, 1] (got {f.describe(value)})")
+        return None
+    return float(value)
+
+
+def _schedule(issues: Issues, path: str, value: object) -> Schedule | None:
+    section = f.mapping(issues, path, value, SCHEDULE_KEYS, required=("cron",))
+    if section is None:
+        return None
+    timezone = section.field("timezone", _timezone)
+    cron = section.field("cron", f.string)
+    if cron is not None:
+        cron = _check_cron(issues, key(path, "cron"), cron, timezone or "UTC")
+    if cron is None or ("timezone" in section and timezone is None):
+        return None
+    return Schedule(cron, timezone or "UTC")
+
+
+def _timezone(issues: Issues, path: str, value: object) -> str | None:
+    name = f.string(issues, path, value)
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        issues.add(path, f"unknown time zone {name!r} (use an IANA name like UTC or Europe/Berlin)")
+        return None
+    return name
+
+
+def _check_cron(issues: Issues, path: str, cron: str, timezone: str) -> str | None:
+    fields = cron.split()
+    if len(fields) != 5:
+        layout = "minute hour day-of-month month day-of-week"
+        issues.add(path, f"must have 5 fields ({layout}), got {len(fields)}")
+        return None
+    # APScheduler 3 counts weekday 0 as Monday, crontab as Sunday: names are the only
+    # spelling both read the same way.
+    if any(c.isdigit() for c in fields[4]):
+        issues.add(
+            path, f"name the day of week ({_WEEKDAYS}) instead of a number (got {fields[4]!r})"
+        )
+        return None
+    try:
+        CronTrigger.from_crontab(cron, timezone=timezone)
+    except ValueError as exc:
+        issues.add(path, f"invalid cron expression: {exc}")
+        return None
+    return cron

@@ -1,0 +1,168 @@
+"""Invalid policy files: each row is a file and the exact errors it must produce.
+
+Rules, protections and in-use sources are in test_config_errors_policies.py.
+"""
+
+# ruff: noqa: E501  (one row per line keeps the tables readable)
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+from config_support import document, errors_of, target, top
+
+from cleaner.config import ConfigError, load_config, load_config_text
+
+P = pytest.param
+
+# fmt: off
+FILE_CASES = [
+    P("", ["policy.yaml: the top level must be a mapping with version, targets and policies (got an empty file)"], id="empty"),
+    P("- a\n- b\n", ["policy.yaml: the top level must be a mapping with version, targets and policies (got a list)"], id="list"),
+    P("just text\n", ["policy.yaml: the top level must be a mapping with version, targets and policies (got 'just text')"], id="scalar"),
+    P("version: 1\ntargets: [\n", ["policy.yaml:3:1: invalid YAML: while parsing a flow node, expected the node content, but found '<stream end>'"], id="syntax-with-line"),
+    P("version: 1\n  targets: x\n", ["policy.yaml:2:10: invalid YAML: mapping values are not allowed here"], id="bad-indent"),
+    P("a: 1\n---\nb: 2\n", ["policy.yaml:2:1: invalid YAML: expected a single document in the stream, but found another document"], id="two-documents"),
+    P("a: !!python/object:os.system x\n", ["policy.yaml:1:4: invalid YAML: could not determine a constructor for the tag 'tag:yaml.org,2002:python/object:os.system'"], id="unsafe-tag"),
+    P(document("limits: {max_deletions: 1}\nlimits: {max_deletions: 5}\n"), ["policy.yaml:5:1: duplicate key 'limits' (first at line 4)"], id="duplicate-key"),
+]
+
+TOP_CASES = [
+    P("targets: [{region: us-east-1}]\npolicies: [{name: p, rules: []}]\n", ["version: required (must be 1)"], id="version-missing"),
+    P(document().replace("version: 1", "version: 2"), ["version: must be 1 (got 2)"], id="version-2"),
+    P(document().replace("version: 1", "version: '1'"), ["version: must be 1 (got '1')"], id="version-string"),
+    P(document().replace("version: 1", "version: true"), ["version: must be 1 (got true)"], id="version-bool"),
+    P(top("polices: []\n"), ["polices: unknown key (expected one of: version, targets, policies, defaults, limits, schedule)"], id="unknown-top-key"),
+    P("version: 1\n", ["targets: required", "policies: required"], id="targets-policies-missing"),
+    P(document(targets="[]"), ["targets: must be a non-empty list of targets (got an empty list)"], id="targets-empty"),
+    P(document(targets="{region: us-east-1}"), ["targets: must be a non-empty list of targets (got a mapping)"], id="targets-mapping"),
+    P(document(policies="[]"), ["policies: must be a non-empty list of policies (got an empty list)"], id="policies-empty"),
+    P(top("limits:\n"), ["limits: must be a mapping (got null)"], id="limits-null"),
+    P(top("limits: {max_deletions: -1}\n"), ["limits.max_deletions: must be an integer >= 0 (got -1)"], id="max-deletions-negative"),
+    P(top("limits: {max_deletions: 1.5}\n"), ["limits.max_deletions: must be an integer >= 0 (got 1.5)"], id="max-deletions-float"),
+    P(top("limits: {max_deletions: true}\n"), ["limits.max_deletions: must be an integer >= 0 (got true)"], id="max-deletions-bool"),
+    P(top("limits: {max_deletion_ratio: 0}\n"), ["limits.max_deletion_ratio: must be a number in (0, 1] (got 0)"], id="ratio-0"),
+    P(top("limits: {max_deletion_ratio: 1.01}\n"), ["limits.max_deletion_ratio: must be a number in (0, 1] (got 1.01)"], id="ratio-above-1"),
+    P(top("limits: {max_deletion_ratio: -0.5}\n"), ["limits.max_deletion_ratio: must be a number in (0, 1] (got -0.5)"], id="ratio-negative"),
+    P(top("limits: {max_deletion_ratio: '0.5'}\n"), ["limits.max_deletion_ratio: must be a number in (0, 1] (got '0.5')"], id="ratio-string"),
+    P(top("limits: {max_deletion_ratio: true}\n"), ["limits.max_deletion_ratio: must be a number in (0, 1] (got true)"], id="ratio-bool"),
+    P(top("limits: {max_deletion_ratio: .nan}\n"), ["limits.max_deletion_ratio: must be a number in (0, 1] (got nan)"], id="ratio-nan"),
+    P(top("limits: {orphaned_referrers: purge}\n"), ["limits.orphaned_referrers: must be one of: keep, delete (got 'purge')"], id="orphans-enum"),
+    P(top("limits: {max_deletion: 5}\n"), ["limits.max_deletion: unknown key (expected one of: max_deletions, max_deletion_ratio, orphaned_referrers)"], id="limits-unknown"),
+    P(top("schedule: {timezone: UTC}\n"), ["schedule.cron: required"], id="cron-missing"),
+    P(top("schedule: {cron: '0 3 * * * *'}\n"), ["schedule.cron: must have 5 fields (minute hour day-of-month month day-of-week), got 6"], id="cron-6-fields"),
+    P(top("schedule: {cron: '@daily'}\n"), ["schedule.cron: must have 5 fields (minute hour day-of-month month day-of-week), got 1"], id="cron-macro"),
+    P(top("schedule: {cron: '61 3 * * *'}\n"), ["schedule.cron: invalid cron expression: Error validating expression '61': the last value (61) is higher than the maximum value (59)"], id="cron-minute-61"),
+    P(top("schedule: {cron: '0 3 * * 0'}\n"), ["schedule.cron: name the day of week (sun, mon, tue, wed, thu, fri, sat) instead of a number (got '0')"], id="cron-numeric-weekday"),
+    P(top("schedule: {cron: '0 3 * * *', timezone: Mars/Olympus}\n"), ["schedule.timezone: unknown time zone 'Mars/Olympus' (use an IANA name like UTC or Europe/Berlin)"], id="timezone-unknown"),
+    P(top("schedule: {cron: '0 3 * * *', timezone: ../etc/passwd}\n"), ["schedule.timezone: unknown time zone '../etc/passwd' (use an IANA name like UTC or Europe/Berlin)"], id="timezone-path"),
+    P(top("schedule: {cron: 3, timezone: ''}\n"), ["schedule.timezone: must be a non-empty string (got '')", "schedule.cron: must be a non-empty string (got 3; quote it to make it a string)"], id="schedule-types"),
+    P(top("defaults: {protekt: {}}\n"), ["defaults.protekt: unknown key (expected one of: protect)"], id="defaults-unknown"),
+]
+
+TARGET_CASES = [
+    P(target("{repositories: ['*']}"), ["targets[0]: give region or regions (one is required)"], id="no-region"),
+    P(target("{region: us-east-1, regions: [eu-west-1]}"), ["targets[0]: give region or regions (not both)"], id="region-and-regions"),
+    P(target("{regions: []}"), ["targets[0].regions: must be a non-empty list of regions (got an empty list)"], id="regions-empty"),
+    P(target("{regions: us-east-1}"), ["targets[0].regions: must be a non-empty list of regions (got 'us-east-1')"], id="regions-string"),
+    P(target("{region: US-East-1}"), ["targets[0].region: must be an AWS region like us-east-1 (got 'US-East-1')"], id="region-case"),
+    P(target("{region: us-east}"), ["targets[0].region: must be an AWS region like us-east-1 (got 'us-east')"], id="region-no-number"),
+    P(target("{regions: [us-east-1, useast1, 5]}"), ["targets[0].regions[1]: must be an AWS region like us-east-1 (got 'useast1')", "targets[0].regions[2]: must be an AWS region like us-east-1 (got 5)"], id="regions-items"),
+    P(target("{regions: [us-east-1, us-east-1]}"), ["targets[0].regions[1]: duplicate region 'us-east-1'"], id="regions-duplicate"),
+    P(target("{region: us-east-1, registry_id: 123456789012}"), ['targets[0].registry_id: must be a string of 12 digits in quotes, like "123456789012" (YAML reads unquoted digits as a number and drops leading zeros)'], id="registry-id-number"),
+    P(target("{region: us-east-1, registry_id: 12345678901}"), ['targets[0].registry_id: must be a string of 12 digits in quotes, like "012345678901" (YAML reads unquoted digits as a number and drops leading zeros)'], id="registry-id-lost-zero"),
+    P(target("{region: us-east-1, registry_id: '1234'}"), ["targets[0].registry_id: must be a string of 12 digits, an AWS account id (got '1234')"], id="registry-id-short"),
+    P(target("{region: us-east-1, role_arn: 'arn:aws:iam::123456789012:user/bob'}"), ["targets[0].role_arn: must be an IAM role ARN like arn:aws:iam::123456789012:role/NAME (got 'arn:aws:iam::123456789012:user/bob')"], id="role-arn-user"),
+    P(target("{region: us-east-1, role_arn: 'arn:aws:iam::1234:role/x'}"), ["targets[0].role_arn: must be an IAM role ARN like arn:aws:iam::123456789012:role/NAME (got 'arn:aws:iam::1234:role/x')"], id="role-arn-account"),
+    P(target("{region: us-east-1, repositories: []}"), ["targets[0].repositories: must be a non-empty list of repository globs (got an empty list)"], id="repositories-empty"),
+    P(target("{region: us-east-1, repositories: 'team-a/*'}"), ["targets[0].repositories: must be a non-empty list of repository globs (got 'team-a/*')"], id="repositories-string"),
+    P(target("{region: us-east-1, repositories: [ok, 1, '', '!']}"), ["targets[0].repositories[1]: must be a non-empty string (got 1; quote it to make it a string)", "targets[0].repositories[2]: must be a non-empty string (got '')"], id="repositories-items"),
+    P(target("{region: us-east-1, repositories: ['!']}"), ["targets[0].repositories[0]: '!' must be followed by the glob to exclude"], id="repositories-bare-bang"),
+    P(target("{regon: us-east-1}"), ["targets[0].regon: unknown key (expected one of: region, regions, registry_id, role_arn, repositories)", "targets[0]: give region or regions (one is required)"], id="target-unknown-key"),
+    P(document(targets="[us-east-1]"), ["targets[0]: must be a mapping (got 'us-east-1')"], id="target-not-mapping"),
+]
+
+# fmt: on
+
+
+@pytest.mark.parametrize(("text", "expected"), FILE_CASES + TOP_CASES + TARGET_CASES)
+def test_invalid_file_reports_each_error_with_its_place(text: str, expected: list[str]) -> None:
+    assert errors_of(text) == expected
+
+
+def test_every_error_of_the_file_is_reported_at_once() -> None:
+    text = """\
+version: 3
+targets:
+  - {region: nowhere, registry_id: "42"}
+policies:
+  - name: services
+    rules:
+      - {name: a, selct: {}, keep: {most_recent: 0}}
+      - {name: a, select: {tag_status: untagged, tags: [x]}}
+limits: {max_deletion_ratio: 2}
+schedule: {cron: "* * *"}
+"""
+    assert errors_of(text) == [
+        "version: must be 1 (got 3)",
+        "targets[0].region: must be an AWS region like us-east-1 (got 'nowhere')",
+        "targets[0].registry_id: must be a string of 12 digits, an AWS account id (got '42')",
+        "policies[0].rules[0].selct: unknown key (expected one of: name, select, keep, expire)",
+        "policies[0].rules[0].keep.most_recent: must be an integer >= 1 (got 0)",
+        "policies[0].rules[1]: needs keep, expire or both (with neither, every candidate would expire)",
+        "policies[0].rules[1].select.tags: not allowed with tag_status: untagged (they have no tags)",
+        "policies[0].rules[1].name: duplicate name 'a' (first used at policies[0].rules[0])",
+        "limits.max_deletion_ratio: must be a number in (0, 1] (got 2)",
+        "schedule.cron: must have 5 fields (minute hour day-of-month month day-of-week), got 3",
+    ]
+
+
+def test_duplicate_keys_are_reported_with_the_other_errors() -> None:
+    text = document("limits: {max_deletions: -1, max_deletions: 5}\n", targets="[{region: x}]")
+    assert errors_of(text) == [
+        "policy.yaml:4:29: duplicate key 'max_deletions' (first at line 4)",
+        "targets[0].region: must be an AWS region like us-east-1 (got 'x')",
+    ]
+
+
+def test_config_error_message_lists_the_errors_one_a_line() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config_text("version: 2\n", source="p.yaml")
+    assert str(caught.value) == "version: must be 1 (got 2)\ntargets: required\npolicies: required"
+    assert caught.value.errors == str(caught.value).splitlines()
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    with pytest.raises(ConfigError) as caught:
+        load_config(missing)
+    assert caught.value.errors == [f"{missing}: no such file"]
+
+
+def test_unreadable_path(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+    assert caught.value.errors == [f"{tmp_path}: cannot read: Is a directory"]
+
+
+def test_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("version: 1 # café\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.errors == [f"{path}: not UTF-8 text (invalid continuation byte at byte 16)"]
+
+
+def test_yaml_errors_name_the_file_they_were_read_from(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text("version: 1\ntargets: [\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(path))
+    assert caught.value.errors[0].startswith(f"{path}:3:1: invalid YAML: ")
+
+
+def test_config_error_survives_pickling() -> None:
+    original = ConfigError(["version: must be 1 (got 2)", "targets: required"])
+    copy = pickle.loads(pickle.dumps(original))
+    assert copy.errors == original.errors and str(copy) == str(original)

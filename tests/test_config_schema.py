@@ -1,0 +1,172 @@
+"""The shipped JSON Schema: valid, complete, and in agreement with the loader."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from config_support import document, in_use, policies, policy, protect, rule, target, top
+
+from cleaner import config, config_policies
+from cleaner.config import ConfigError, load_config_text
+from cleaner.policy import OrderBy, OrphanedReferrers, TagStatus
+from cleaner.schema import load_schema, schema_path
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.protocols.Validator:
+    schema = load_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def schema_accepts(validator: jsonschema.protocols.Validator, text: str) -> bool:
+    return validator.is_valid(yaml.safe_load(text))
+
+
+def loader_accepts(text: str) -> bool:
+    try:
+        load_config_text(text)
+    except ConfigError:
+        return False
+    return True
+
+
+def objects(node: Any, where: str = "#") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every sub-schema that declares properties, with where it is (conditions such as
+    `if`/`then` only constrain objects declared elsewhere)."""
+    if isinstance(node, dict):
+        if "properties" in node:
+            yield where, node
+        for name, child in node.items():
+            if name not in ("if", "then", "not"):
+                yield from objects(child, f"{where}/{name}")
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            yield from objects(child, f"{where}/{i}")
+
+
+def test_schema_ships_in_the_package_and_is_draft_2020_12() -> None:
+    path = schema_path()
+    assert path.name == "policy.schema.json" and path.is_file()
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    assert schema == load_schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["properties"]["version"]["const"] == 1
+
+
+def test_every_object_is_closed_and_every_property_described() -> None:
+    found = list(objects(load_schema()["properties"]))
+    found += list(objects(load_schema()["$defs"]))
+    assert len(found) > 15
+    for where, node in found:
+        assert node.get("additionalProperties") is False, where
+        for name, prop in node["properties"].items():
+            assert prop.get("description"), f"{where}/properties/{name}"
+
+
+@pytest.mark.parametrize(
+    ("where", "keys"),
+    [
+        ("properties", config.TOP_KEYS),
+        ("$defs/target/properties", config.TARGET_KEYS),
+        ("properties/limits/properties", config.LIMITS_KEYS),
+        ("properties/schedule/properties", config.SCHEDULE_KEYS),
+        ("properties/defaults/properties", config_policies.DEFAULTS_KEYS),
+        ("$defs/policy/properties", config_policies.POLICY_KEYS),
+        ("$defs/rule/properties", config_policies.RULE_KEYS),
+        ("$defs/rule/properties/select/properties", config_policies.SELECT_KEYS),
+        ("$defs/rule/properties/keep/properties", config_policies.KEEP_KEYS),
+        ("$defs/rule/properties/expire/properties", config_policies.EXPIRE_KEYS),
+        ("$defs/protect/properties", config_policies.PROTECT_KEYS),
+    ],
+)
+def test_schema_and_loader_know_the_same_keys(where: str, keys: tuple[str, ...]) -> None:
+    node: Any = load_schema()
+    for part in where.split("/"):
+        node = node[part]
+    assert list(node) == list(keys)
+
+
+def test_schema_enums_are_the_policy_enums() -> None:
+    schema = load_schema()
+    rule_props = schema["$defs"]["rule"]["properties"]
+    assert rule_props["select"]["properties"]["tag_status"]["enum"] == list(TagStatus)
+    assert rule_props["keep"]["properties"]["order_by"]["enum"] == list(OrderBy)
+    limits = schema["properties"]["limits"]["properties"]
+    assert limits["orphaned_referrers"]["enum"] == list(OrphanedReferrers)
+
+
+@pytest.mark.parametrize("path", sorted(CONFIG_DIR.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_file_in_config_validates_against_the_schema(
+    validator: jsonschema.protocols.Validator, path: Path
+) -> None:
+    validator.validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+# Files both the schema and the loader must reject.
+INVALID = [
+    pytest.param(document().replace("version: 1", "version: 2"), id="version"),
+    pytest.param(top("extra: 1\n"), id="unknown-top-key"),
+    pytest.param(document(targets="[]"), id="no-targets"),
+    pytest.param(document(policies="[]"), id="no-policies"),
+    pytest.param(target("{repositories: ['*']}"), id="no-region"),
+    pytest.param(target("{region: us-east-1, regions: [eu-west-1]}"), id="region-and-regions"),
+    pytest.param(target("{region: Frankfurt}"), id="region-pattern"),
+    pytest.param(target("{region: us-east-1, registry_id: 123456789012}"), id="registry-number"),
+    pytest.param(target("{region: us-east-1, role_arn: 'arn:aws:iam::1:user/x'}"), id="role-arn"),
+    pytest.param(policy("{rules: []}"), id="policy-name-missing"),
+    pytest.param(rule("{name: r}"), id="rule-without-keep-or-expire"),
+    pytest.param(rule("{name: r, selct: {}, keep: {most_recent: 1}}"), id="rule-unknown-key"),
+    pytest.param(
+        rule("{name: r, select: {tag_status: untagged, tags: [x]}, keep: {most_recent: 1}}"),
+        id="tags-with-untagged",
+    ),
+    pytest.param(rule("{name: r, keep: {most_recent: 0}}"), id="most-recent-0"),
+    pytest.param(rule("{name: r, keep: {most_recent: 1, order_by: age}}"), id="order-by"),
+    pytest.param(rule("{name: r, expire: {pushed_before: 0d}}"), id="duration-zero"),
+    pytest.param(rule("{name: r, expire: {pushed_before: 14}}"), id="duration-no-unit"),
+    pytest.param(rule("{name: r, expire: {}}"), id="expire-empty"),
+    pytest.param(protect("{keep_at_least: -1}"), id="keep-at-least"),
+    pytest.param(in_use("k8s"), id="in-use-unknown"),
+    pytest.param(in_use("{command: {timeout: 5s}}"), id="in-use-command-argv"),
+    pytest.param(top("limits: {max_deletion_ratio: 0}\n"), id="ratio-0"),
+    pytest.param(top("limits: {max_deletion_ratio: 1.5}\n"), id="ratio-1.5"),
+    pytest.param(top("limits: {max_deletions: -1}\n"), id="max-deletions"),
+    pytest.param(top("limits: {orphaned_referrers: purge}\n"), id="orphans"),
+    pytest.param(top("schedule: {cron: '0 3 * *'}\n"), id="cron-4-fields"),
+]
+
+
+@pytest.mark.parametrize("text", INVALID)
+def test_schema_rejects_what_the_loader_rejects(
+    validator: jsonschema.protocols.Validator, text: str
+) -> None:
+    assert not loader_accepts(text)
+    assert not schema_accepts(validator, text)
+
+
+VALID = [
+    pytest.param(rule("{name: r, keep: {most_recent: 3, group_by: 'x-(.*)'}}"), id="keep-only"),
+    pytest.param(target("{regions: [us-east-1, eu-west-1], registry_id: '012345678901'}"), id="r"),
+    pytest.param(in_use("ecs", "{lambda: {}}", "{file: {path: /x}}"), id="in-use"),
+    pytest.param(
+        policies("{name: a, repositories: [x], rules: []}", "{name: b, rules: []}"), id="p"
+    ),
+    pytest.param(top("limits: {max_deletions: 0, max_deletion_ratio: 1}\n"), id="limits"),
+]
+
+
+@pytest.mark.parametrize("text", VALID)
+def test_schema_accepts_what_the_loader_accepts(
+    validator: jsonschema.protocols.Validator, text: str
+) -> None:
+    assert loader_accepts(text)
+    assert schema_accepts(validator, text)
