@@ -1,0 +1,111 @@
+"""Plain data that flows between modules: inventory in, plan and results out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+INDEX_MEDIA_TYPES = frozenset(
+    {
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.index.v1+json",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class RepositoryRef:
+    region: str
+    registry_id: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.registry_id}/{self.region}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """One image as DescribeImages reports it."""
+
+    digest: str
+    tags: tuple[str, ...]
+    pushed_at: datetime
+    last_pulled: datetime | None = None
+    size: int = 0
+    media_type: str = "application/vnd.docker.distribution.manifest.v2+json"
+    artifact_media_type: str | None = None
+    subject: str | None = None  # subjectManifestDigest of an OCI referrer
+
+    @property
+    def is_index(self) -> bool:
+        return self.media_type in INDEX_MEDIA_TYPES
+
+    @property
+    def last_used(self) -> datetime:
+        """Last pull, or push if never pulled: what `not_pulled_for` and `pulled` order by."""
+        return self.last_pulled or self.pushed_at
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """Every ACTIVE image of one repository, with each index's children (from manifests)."""
+
+    repository: RepositoryRef
+    images: Mapping[str, Image]
+    index_children: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+class ActionKind(StrEnum):
+    DELETE_IMAGE = "delete_image"
+    REMOVE_TAG = "remove_tag"
+
+
+class Status(StrEnum):
+    PLANNED = "planned"
+    DELETED = "deleted"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One planned change: delete an image (by digest) or remove some of its tags (by tag).
+
+    `phase` orders deletion: 0 for top-level images and tag removals, n+1 for the
+    children and referrers of what is deleted in phase n, so parents go first.
+    """
+
+    kind: ActionKind
+    digest: str
+    tags: tuple[str, ...]
+    rule: str
+    reason: str
+    size_bytes: int
+    phase: int = 0
+    status: Status = Status.PLANNED
+    failure_code: str | None = None
+    # Deleted images whose deletion this one follows (an index, a signed subject): if one
+    # of them is not deleted, neither is this one.
+    parents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    digest: str
+    tags: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryPlan:
+    repository: RepositoryRef
+    policy: str | None
+    images_scanned: int
+    actions: tuple[Action, ...] = ()
+    kept: tuple[Kept, ...] = ()
+    # Why the repository was not (fully) processed: a failure, or a safety limit.
+    error: str | None = None
+    # True when `error` is a failure (AWS error, unreadable manifest), not a limit.
+    failed: bool = False
