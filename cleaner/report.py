@@ -1,0 +1,185 @@
+"""RunReport → JSON (SPEC section 6), a table and markdown for people."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cleaner.model import ActionKind, RepositoryPlan, Status
+
+
+@dataclass(frozen=True)
+class RunReport:
+    mode: str  # "plan" or "run"
+    now: datetime
+    started_at: datetime
+    finished_at: datetime
+    repositories: Sequence[RepositoryPlan]
+    warnings: Sequence[str] = field(default_factory=tuple)
+
+    @property
+    def counted_status(self) -> Status:
+        return Status.PLANNED if self.mode == "plan" else Status.DELETED
+
+    def summary(self) -> dict[str, int]:
+        counted = self.counted_status
+        images = tags = size = failures = 0
+        for repo in self.repositories:
+            failures += 1 if repo.failed else 0
+            for action in repo.actions:
+                if action.status is Status.FAILED:
+                    failures += 1
+                if action.status is not counted:
+                    continue
+                if action.kind is ActionKind.DELETE_IMAGE:
+                    images += 1
+                    size += action.size_bytes
+                else:
+                    tags += len(action.tags)
+        return {
+            "repositories": len(self.repositories),
+            "images_scanned": sum(r.images_scanned for r in self.repositories),
+            "images_deleted": images,
+            "tags_removed": tags,
+            "bytes_reclaimed": size,
+            "failures": failures,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "mode": self.mode,
+            "now": self.now.isoformat(),
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "summary": self.summary(),
+            "repositories": [_repository(r) for r in sorted_plans(self.repositories)],
+        }
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        return out
+
+
+def sorted_plans(plans: Sequence[RepositoryPlan]) -> list[RepositoryPlan]:
+    return sorted(plans, key=lambda p: p.repository)
+
+
+def _repository(plan: RepositoryPlan) -> dict[str, Any]:
+    return {
+        "region": plan.repository.region,
+        "registry_id": plan.repository.registry_id,
+        "repository": plan.repository.name,
+        "policy": plan.policy,
+        "images_scanned": plan.images_scanned,
+        "error": plan.error,
+        "actions": [
+            {
+                "kind": a.kind.value,
+                "digest": a.digest,
+                "tags": list(a.tags),
+                "rule": a.rule,
+                "reason": a.reason,
+                "size_bytes": a.size_bytes,
+                "status": a.status.value,
+                "failure_code": a.failure_code,
+            }
+            for a in plan.actions
+        ],
+        "kept": [{"digest": k.digest, "tags": list(k.tags), "reason": k.reason} for k in plan.kept],
+    }
+
+
+def to_json(report: RunReport) -> str:
+    return json.dumps(report.to_dict(), indent=2) + "\n"
+
+
+def _short(digest: str) -> str:
+    return digest[:19]
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def _rows(plan: RepositoryPlan) -> list[list[str]]:
+    rows = []
+    for a in plan.actions:
+        what = "delete" if a.kind is ActionKind.DELETE_IMAGE else "untag"
+        status = a.status.value + (f" ({a.failure_code})" if a.failure_code else "")
+        tags = ", ".join(a.tags) or "<untagged>"
+        rows.append([what, _short(a.digest), tags, a.rule, status, a.reason])
+    for k in plan.kept:
+        rows.append(["keep", _short(k.digest), ", ".join(k.tags) or "<untagged>", "", "", k.reason])
+    return rows
+
+
+HEADER = ["action", "digest", "tags", "rule", "status", "reason"]
+
+
+def _summary_line(report: RunReport) -> str:
+    s = report.summary()
+    verb = "would delete" if report.mode == "plan" else "deleted"
+    return (
+        f"{s['repositories']} repositories, {s['images_scanned']} images scanned: {verb} "
+        f"{s['images_deleted']} images and {s['tags_removed']} tags, "
+        f"{_size(s['bytes_reclaimed'])}; {s['failures']} failures"
+    )
+
+
+def to_table(report: RunReport) -> str:
+    lines = [f"ecr-cleaner {report.mode} at {report.now.isoformat()}"]
+    for plan in sorted_plans(report.repositories):
+        lines.append("")
+        title = f"{plan.repository.region} {plan.repository.registry_id} {plan.repository.name}"
+        lines.append(f"== {title} (policy {plan.policy}, {plan.images_scanned} images)")
+        if plan.error:
+            lines.append(f"   ! {plan.error}")
+        rows = _rows(plan)
+        if not rows:
+            lines.append("   nothing to do")
+            continue
+        widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER) - 1)]
+        for row in [HEADER, *rows]:
+            cells = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)]
+            lines.append("   " + "  ".join([*cells, row[-1]]).rstrip())
+    lines.append("")
+    lines.extend(f"WARNING: {w}" for w in report.warnings)
+    lines.append(_summary_line(report))
+    return "\n".join(lines) + "\n"
+
+
+def _md(cell: str) -> str:
+    return cell.replace("|", "\\|")
+
+
+def to_markdown(report: RunReport) -> str:
+    lines = [f"# ecr-cleaner {report.mode}", "", f"Evaluated at `{report.now.isoformat()}`."]
+    lines.extend(["", f"**{_summary_line(report)}**"])
+    lines.extend(f"\n> **Warning:** {w}" for w in report.warnings)
+    for plan in sorted_plans(report.repositories):
+        lines.extend(
+            [
+                "",
+                f"## `{plan.repository.name}` ({plan.repository.region}, "
+                f"{plan.repository.registry_id})",
+                "",
+                f"Policy `{plan.policy}`, {plan.images_scanned} images scanned.",
+            ]
+        )
+        if plan.error:
+            lines.extend(["", f"> {plan.error}"])
+        rows = _rows(plan)
+        if rows:
+            lines.extend(["", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)])
+            lines.extend("| " + " | ".join(_md(c) for c in row) + " |" for row in rows)
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"json": to_json, "table": to_table, "markdown": to_markdown}
