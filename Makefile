@@ -13,8 +13,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check cleaner tests bench
-	$(BIN)/ruff format --check cleaner tests bench
+	$(BIN)/ruff check cleaner tests bench docs
+	$(BIN)/ruff format --check cleaner tests bench docs
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -123,13 +123,19 @@ def _rows(plan: RepositoryPlan) -> list[list[str]]:
 HEADER = ["action", "digest", "tags", "rule", "status", "reason"]
 
 
+def _count(n: int, noun: str) -> str:
+    plural = "repositories" if noun == "repository" else noun + "s"
+    return f"{n} {noun if n == 1 else plural}"
+
+
 def _summary_line(report: RunReport) -> str:
     s = report.summary()
     verb = "would delete" if report.mode == "plan" else "deleted"
     return (
-        f"{s['repositories']} repositories, {s['images_scanned']} images scanned: {verb} "
-        f"{s['images_deleted']} images and {s['tags_removed']} tags, "
-        f"{_size(s['bytes_reclaimed'])}; {s['failures']} failures"
+        f"{_count(s['repositories'], 'repository')}, {_count(s['images_scanned'], 'image')} "
+        f"scanned: {verb} {_count(s['images_deleted'], 'image')} and "
+        f"{_count(s['tags_removed'], 'tag')} ({_size(s['bytes_reclaimed'])}); "
+        f"{_count(s['failures'], 'failure')}"
     )
 
 

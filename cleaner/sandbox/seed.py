@@ -7,7 +7,6 @@ manifest, indexes reference children that exist, tags move like ECR's.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,8 +51,6 @@ class Seeder:
 
 
 class RepoSeeder:
-    _nonce = itertools.count()
-
     def __init__(self, store: Store, repo: StoredRepository) -> None:
         self.store = store
         self.repo = repo
@@ -73,7 +70,7 @@ class RepoSeeder:
         name: str | None = None,
     ) -> str:
         """A single-platform image of `size` bytes (split over `layers`); its digest."""
-        seed = name or f"{self.repo.name}#{next(self._nonce)}"
+        seed = name or f"{self.repo.name}#{self._nonce()}"
         sizes = _split(size, layers)
         text = mf.image_manifest(seed=seed, layer_sizes=sizes, oci=oci)
         media = mf.OCI_MANIFEST if oci else mf.DOCKER_MANIFEST
@@ -130,7 +127,7 @@ class RepoSeeder:
         """A cosign-style artifact tagged `sha256-<hex>.<kind>` (no OCI subject)."""
         tag = subject.replace(":", "-") + "." + kind
         layer = {"sig": mf.COSIGN_SIGNATURE, "att": mf.IN_TOTO, "sbom": "text/spdx+json"}[kind]
-        seed = f"cosign:{self.repo.name}:{tag}:{next(self._nonce)}"
+        seed = f"cosign:{self.repo.name}:{tag}:{self._nonce()}"
         text = mf.image_manifest(
             seed=seed, layer_sizes=[512], oci=True, annotations={"dev.sigstore.cosign": layer}
         )
@@ -150,7 +147,7 @@ class RepoSeeder:
         known = self.repo.images.get(subject)
         descriptor = (subject, known.media_type if known else mf.OCI_MANIFEST, 1024)
         text = mf.image_manifest(
-            seed=f"referrer:{next(self._nonce)}",
+            seed=f"referrer:{self._nonce()}",
             layer_sizes=[700],
             oci=True,
             config_media_type=mf.OCI_EMPTY,
@@ -210,6 +207,12 @@ class RepoSeeder:
             return {d: tuple(sorted(i.tags)) for d, i in self.repo.images.items()}
 
     # -- internals ----------------------------------------------------------------------
+
+    def _nonce(self) -> int:
+        """Unique within the repository and independent of anything seeded elsewhere, so
+        the same seeding code gives the same digests in every process."""
+        self.repo.seeded += 1
+        return self.repo.seeded
 
     def _ref(self, digest: str, platform: str | None) -> mf.ChildRef:
         image = self.repo.images[digest]

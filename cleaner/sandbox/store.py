@@ -50,6 +50,7 @@ class StoredRepository:
     # (seq, digest) in push order; entries of deleted images are skipped when read
     order: list[tuple[int, str]] = field(default_factory=list)
     _next_seq: int = 0
+    seeded: int = 0  # images the seeding API made here (their manifests' nonce)
 
     @property
     def arn(self) -> str:
