@@ -58,8 +58,11 @@ class Fallout:
 
 def subjects_of(image: Image) -> tuple[str, ...]:
     """Every subject digest an image names, via OCI `subject` or cosign-style tags."""
+    cosign = [t for t in image.tags if t.startswith("sha256-")]  # cheap test first
+    if not cosign and not image.subject:
+        return ()
     found = {image.subject} if image.subject else set()
-    for tag in image.tags:
+    for tag in cosign:
         match = COSIGN_TAG.fullmatch(tag)
         if match:
             found.add(f"sha256:{match.group(1)}")
@@ -77,7 +80,8 @@ def build_graph(inventory: Inventory) -> Graph:
             if child in images and child != index:
                 kinds[(index, child)] = EdgeKind.CHILD
     absent: dict[str, tuple[str, ...]] = {}
-    for digest in sorted(images):
+    ordered = sorted(images)
+    for digest in ordered:
         subjects = subjects_of(images[digest])
         for subject in subjects:
             if subject in images:
@@ -92,7 +96,7 @@ def build_graph(inventory: Inventory) -> Graph:
     for owner, dependent in sorted(kinds):
         owners.setdefault(dependent, []).append(owner)
         dependents.setdefault(owner, []).append(dependent)
-    top_level = tuple(d for d in sorted(images) if d not in owners)
+    top_level = tuple(d for d in ordered if d not in owners)
     return Graph(
         owners={d: tuple(o) for d, o in owners.items()},
         dependents={d: tuple(c) for d, c in dependents.items()},

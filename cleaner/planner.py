@@ -35,30 +35,36 @@ class _Fate:
     protections: list[str] = field(default_factory=list)
     protected_tags: set[str] = field(default_factory=set)
     untouchable: bool = False  # no tag removed, not deleted
+    # What really goes, settled once protections are known (see `protect`).
+    gone: list[tuple[str | None, _Ruling]] = field(default_factory=list)
+    doomed: bool = False
 
     @property
     def selected(self) -> bool:
         return bool(self.tags) or self.untagged is not None
 
+    def protect(self, reasons: list[str], tags: set[str], untouchable: bool) -> None:
+        """Apply protections, then settle what goes (planning asks for it many times)."""
+        self.protections.extend(reasons)
+        self.protected_tags |= tags
+        self.untouchable = self.untouchable or untouchable
+        self.gone = self.expiries()
+        names = {tag for tag, _ in self.gone}
+        self.doomed = (None in names) if not self.image.tags else names >= set(self.image.tags)
+
     def expiries(self) -> list[tuple[str | None, _Ruling]]:
         """The expired items that will really go: (tag, or None for the image itself)."""
-        if self.untouchable:
+        if self.untouchable or not (self.tags or self.untagged):
             return []
+        items = self.tags.items()
         found: list[tuple[str | None, _Ruling]] = [
             (tag, r)
-            for tag, r in sorted(self.tags.items())
+            for tag, r in (items if len(self.tags) < 2 else sorted(items))
             if r.decision.expired and tag not in self.protected_tags
         ]
         if self.untagged is not None and self.untagged.decision.expired:
             found.append((None, self.untagged))
         return found
-
-    @property
-    def doomed(self) -> bool:
-        gone = {tag for tag, _ in self.expiries()}
-        if not self.image.tags:
-            return None in gone
-        return gone >= set(self.image.tags)
 
 
 def plan_repository(
@@ -73,10 +79,13 @@ def plan_repository(
     graph = build_graph(inventory)
     guard = Guard(policy.protect, in_use or {}, now)
     fates = _apply_rules(inventory, graph, policy, limits, now)
-    for fate in fates.values():
-        fate.protections = guard.reasons(fate.image)
-        fate.protected_tags = set(guard.protected_tags(fate.image))
-        fate.untouchable = bool(guard.untouchable(fate.image))
+    for digest, fate in fates.items():
+        if not fate.selected and digest not in graph.orphaned_referrers:
+            continue  # nothing to protect, and such an image is listed nowhere
+        untouchable = guard.untouchable(fate.image)
+        protected = guard.protected_tags(fate.image)
+        reasons = untouchable + [f"protected tag {t}" for t in protected]
+        fate.protect(reasons, set(protected), bool(untouchable))
     shielded = {
         d for d, image in inventory.images.items() if d not in fates and guard.reasons(image)
     }
@@ -119,7 +128,7 @@ def _apply_rules(
     rounds = run_rules(policy.rules, [f.image for f in fates.values()], now, claims)
     names = [rule.name for rule in policy.rules]
     if limits.orphaned_referrers is OrphanedReferrers.DELETE:
-        orphans = [inventory.images[d] for d in graph.orphaned_referrers]
+        orphans = [inventory.images[d] for d in sorted(graph.orphaned_referrers)]
         verdicts = []
         for cand in select_candidates(Select(), orphans, claims):
             expired = Decision(
@@ -132,7 +141,8 @@ def _apply_rules(
     for rank, (name, verdicts) in enumerate(zip(names, rounds, strict=True)):
         for verdict in verdicts:
             fate = fates[verdict.digest]
-            fate.tags.update((t, _Ruling(rank, name, d)) for t, d in verdict.tags.items())
+            for tag, decision in verdict.tags.items():
+                fate.tags[tag] = _Ruling(rank, name, decision)
             if verdict.untagged is not None:
                 fate.untagged = _Ruling(rank, name, verdict.untagged)
     return fates
@@ -164,8 +174,7 @@ def _keep_at_least(
             spare,
         )
     for digest in doomed[:spare]:
-        fates[digest].untouchable = True
-        fates[digest].protections.append(f"protect.keep_at_least {floor}")
+        fates[digest].protect([f"protect.keep_at_least {floor}"], set(), untouchable=True)
     if spare:
         after = fallout(graph, doomed[spare:], shielded)
     return sorted(doomed[spare:]), after
@@ -174,7 +183,7 @@ def _keep_at_least(
 def _top_level_actions(fates: Mapping[str, _Fate]) -> list[Action]:
     actions = []
     for digest, fate in sorted(fates.items()):
-        gone = fate.expiries()
+        gone = fate.gone
         if not gone:
             continue
         rule, reason = _explain(gone)
@@ -214,7 +223,7 @@ def _dependent_actions(
         # The executor deletes a dependent only once all of these are really gone.
         parents = tuple(sorted(o for o in graph.owners.get(digest, ()) if o in deleted))
         image = inventory.images[digest]
-        rule, _ = _explain(fates[dep.root].expiries())
+        rule, _ = _explain(fates[dep.root].gone)
         reason = f"{_naming(dep.kind, dep.parent)} (deleted by rule {rule})"
         tags = tuple(sorted(set(image.tags)))
         actions.append(
@@ -241,7 +250,7 @@ def _kept(
         orphan = digest in graph.orphaned_referrers
         if not (fate.selected or orphan):
             continue
-        gone = fate.expiries()
+        gone = fate.gone
         reasons = list(fate.protections)
         if ratio_hold is not None:
             remaining = set(fate.image.tags)

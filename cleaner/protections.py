@@ -33,7 +33,10 @@ class Guard:
         return reasons
 
     def protected_tags(self, image: Image) -> list[str]:
-        return sorted(t for t in set(image.tags) if any(p.matches(t) for p in self.protect.tags))
+        if not self.protect.tags or not image.tags:
+            return []
+        tags = image.tags if len(image.tags) == 1 else sorted(set(image.tags))
+        return [t for t in tags if any(p.matches(t) for p in self.protect.tags)]
 
     def reasons(self, image: Image) -> list[str]:
         return self.untouchable(image) + [f"protected tag {t}" for t in self.protected_tags(image)]

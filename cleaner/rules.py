@@ -6,6 +6,7 @@ is invisible to later rules. Pure: `now` is passed in, no AWS.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,8 +65,10 @@ def select_candidates(select: Select, images: Iterable[Image], claims: Claims) -
     """This rule's candidates among `images`; records them in `claims` for later rules."""
     want_tagged = select.tag_status in (TagStatus.TAGGED, TagStatus.ANY)
     want_untagged = select.tag_status in (TagStatus.UNTAGGED, TagStatus.ANY)
+    claimed = claims.tags
+    patterns = None if select.tags is None else [p.regex for p in select.tags]
     candidates = []
-    for image in sorted(images, key=lambda i: i.digest):
+    for image in images:  # callers pass them sorted by digest: a stable candidate order
         if not image.tags:
             if want_untagged and image.digest not in claims.untagged:
                 claims.untagged.add(image.digest)
@@ -73,15 +76,17 @@ def select_candidates(select: Select, images: Iterable[Image], claims: Claims) -
             continue
         if not want_tagged:
             continue
-        tags = tuple(
-            tag
-            for tag in sorted(set(image.tags))
-            if (image.digest, tag) not in claims.tags
-            and (select.tags is None or any(p.matches(tag) for p in select.tags))
-        )
-        if tags:
-            claims.tags.update((image.digest, tag) for tag in tags)
-            candidates.append(Candidate(image, tags, untagged=False))
+        own = image.tags if len(image.tags) == 1 else sorted(set(image.tags))
+        picked = []
+        for tag in own:
+            if (image.digest, tag) in claimed:
+                continue
+            if patterns is not None and not any(p.fullmatch(tag) for p in patterns):
+                continue
+            picked.append(tag)
+        if picked:
+            claimed.update((image.digest, tag) for tag in picked)
+            candidates.append(Candidate(image, tuple(picked), untagged=False))
     return candidates
 
 
@@ -90,27 +95,36 @@ def run_rules(
 ) -> list[list[Verdict]]:
     """Each rule's verdicts, in rule order, with tag claiming between rules."""
     claims = Claims() if claims is None else claims
-    return [evaluate(rule, select_candidates(rule.select, images, claims), now) for rule in rules]
+    ordered = sorted(images, key=lambda i: i.digest)
+    return [evaluate(rule, select_candidates(rule.select, ordered, claims), now) for rule in rules]
 
 
 def evaluate(rule: Rule, candidates: Sequence[Candidate], now: datetime) -> list[Verdict]:
     """Keep, then expire, each candidate tag (and untagged candidate) of one rule."""
-    kept = _keep(rule.keep, candidates, now) if rule.keep else {}
+    # Each item's keep group, computed once: keeping and expiring both need it.
+    grouped = [
+        (cand, [(item, _group(rule.keep, item)) for item in _items(cand)]) for cand in candidates
+    ]
+    kept = _keep(rule.keep, grouped, now) if rule.keep else {}
     verdicts = []
-    for cand in candidates:
-        items: list[str | None] = [None] if cand.untagged else list(cand.tags)
+    for cand, items in grouped:
+        digest = cand.image.digest
         decisions = {
             item: (
-                Decision(False, kept[(cand.image.digest, item)])
-                if (cand.image.digest, item) in kept
-                else _expire(rule, cand.image, _group(rule.keep, item), now)
+                Decision(False, kept[(digest, item)])
+                if (digest, item) in kept
+                else _expire(rule, cand.image, group, now)
             )
-            for item in items
+            for item, group in items
         }
         untagged = decisions.pop(None, None)
         tags = {tag: d for tag, d in decisions.items() if tag is not None}
-        verdicts.append(Verdict(cand.image.digest, tags, untagged))
+        verdicts.append(Verdict(digest, tags, untagged))
     return verdicts
+
+
+def _items(cand: Candidate) -> list[str | None]:
+    return [None] if cand.untagged else list(cand.tags)
 
 
 def _group(keep: Keep | None, tag: str | None) -> str | None:
@@ -126,21 +140,22 @@ def _group(keep: Keep | None, tag: str | None) -> str | None:
 
 
 def _keep(
-    keep: Keep, candidates: Sequence[Candidate], now: datetime
+    keep: Keep,
+    grouped: Sequence[tuple[Candidate, list[tuple[str | None, str | None]]]],
+    now: datetime,
 ) -> dict[tuple[str, str | None], str]:
     groups: dict[str | None, dict[str, tuple[Candidate, list[str | None]]]] = {}
-    for cand in candidates:
-        items: list[str | None] = [None] if cand.untagged else list(cand.tags)
-        for item in items:
-            members = groups.setdefault(_group(keep, item), {})
+    for cand, item_groups in grouped:
+        for item, group in item_groups:
+            members = groups.setdefault(group, {})
             members.setdefault(cand.image.digest, (cand, []))[1].append(item)
     kept: dict[tuple[str, str | None], str] = {}
     for group, members in groups.items():
         ranked = sorted(members.values(), key=_order_key(keep.order_by, now))
         reason = f"within {keep.most_recent} most recent{_in_group(group)}"
         reason += f" ({_ORDER_WORDS[keep.order_by]})"
-        for cand, items in ranked[: keep.most_recent]:
-            kept.update(((cand.image.digest, item), reason) for item in items)
+        for cand, members_items in ranked[: keep.most_recent]:
+            kept.update(((cand.image.digest, item), reason) for item in members_items)
     return kept
 
 
@@ -246,12 +261,14 @@ def _in_group(group: str | None) -> str:
 
 def age(delta: timedelta) -> str:
     """An age for people: whole days from one day on, else whole hours."""
-    delta = max(delta, timedelta(0))
-    if delta >= timedelta(days=1):
+    if delta.days >= 1:
         return f"{delta.days}d"
-    return f"{delta // timedelta(hours=1)}h"
+    if delta.days < 0:
+        return "0h"
+    return f"{delta.seconds // 3600}h"
 
 
+@functools.lru_cache(maxsize=256)  # a policy has a handful of durations, formatted per image
 def duration(delta: timedelta) -> str:
     """A policy duration as the file could spell it (`14d`, `36h`, `90m`)."""
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):

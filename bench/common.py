@@ -1,0 +1,73 @@
+"""Shared pieces of the benchmarks: results files, tables, the machine, the policy."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+NOW = datetime(2027, 1, 1, tzinfo=UTC)
+
+# Expires roughly 30% of the registries the benchmarks seed (see each benchmark).
+POLICY = """
+version: 1
+targets: [{region: us-east-1}]
+policies:
+  - name: bench
+    protect: {tags: [latest]}
+    rules:
+      - name: features
+        select: {tag_status: tagged, tags: ["feature-*"]}
+        keep: {most_recent: 3, group_by: "^feature-([a-z0-9]+)-"}
+        expire: {pushed_before: 120d}
+      - name: releases
+        select: {tag_status: tagged, tags: ["re:^v\\\\d+\\\\.\\\\d+\\\\.\\\\d+$"]}
+        keep: {most_recent: 10, order_by: semver}
+        expire: {pushed_before: 180d}
+      - name: untagged
+        select: {tag_status: untagged}
+        expire: {pushed_before: 1d}
+limits: {max_deletions: 10000000LIMITS}
+"""
+
+
+def policy(concurrency: int | None = None) -> str:
+    extra = "" if concurrency is None else f", concurrency: {concurrency}"
+    return POLICY.replace("LIMITS", extra)
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def peak_rss_mib() -> float:
+    # ru_maxrss is KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_result(name: str, result: dict[str, Any]) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = {"benchmark": name, "machine": machine(), **result}
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [list(map(str, header)), *[list(map(str, r)) for r in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = [title]
+    for row in cells:
+        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    return "\n".join(lines)
