@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo sandbox bench-sandbox clean
+.PHONY: test lint typecheck pytest demo sandbox bench-sandbox clean container
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 lint: $(STAMP)
 	$(BIN)/ruff check cleaner tests bench docs
 	$(BIN)/ruff format --check cleaner tests bench docs
+	$(BIN)/hadolint Dockerfile
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -32,6 +33,11 @@ sandbox: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Builds the image with buildah (installed with apt-get if missing; needs root) on a
+# Debian base made locally with debootstrap, then runs it. See .ci/container-check.
+container: $(STAMP)
+	bash .ci/container-check
 
 bench-sandbox: $(STAMP)
 	$(BIN)/python bench/sandbox_scale.py 100000

@@ -5,11 +5,29 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
 
 FORMATS = ("auto", "json", "console")
+REDACTED = "[REDACTED]"
+# A key containing one of these (case and -/_ ignored) never reaches the log with its
+# value: credentials from STS, request signatures, passwords. Over-matching (a paging
+# token) costs nothing; under-matching leaks a secret into log storage.
+_SECRET_WORDS = (
+    "secret",
+    "token",
+    "password",
+    "passwd",
+    "authorization",
+    "credential",
+    "signature",
+    "access_key",
+    "cookie",
+)
+# The process environment holds credentials in most deployments: dropped whole.
+_DROPPED_KEYS = frozenset({"env", "environ", "environment"})
 
 
 class _Stderr:
@@ -21,6 +39,54 @@ class _Stderr:
 
     def flush(self) -> None:
         sys.stderr.flush()
+
+
+def _is_secret(key: str) -> bool:
+    normalized = key.lower().replace("-", "_")
+    compact = normalized.replace("_", "")
+    return any(word in normalized or word.replace("_", "") in compact for word in _SECRET_WORDS)
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            k: REDACTED if isinstance(k, str) and _is_secret(k) else _redact(v)
+            for k, v in value.items()
+            if not (isinstance(k, str) and k.lower() in _DROPPED_KEYS)
+        }
+    if isinstance(value, list | tuple):
+        return [_redact(v) for v in value]
+    return value
+
+
+def redact_secrets(
+    logger: Any, method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: secret-looking keys (at any depth) are redacted, the
+    environment is dropped."""
+    clean: MutableMapping[str, Any] = _redact(event_dict)
+    return clean
+
+
+class _ToStructlog(logging.Handler):
+    """Library warnings (APScheduler's missed runs, ...) as events of the same stream,
+    rendered and redacted like the cleaner's own."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        structlog.get_logger(record.name).log(
+            record.levelno, record.getMessage(), logger=record.name, exc_info=record.exc_info
+        )
+
+
+def _forward_library_logs(names: tuple[str, ...] = ("apscheduler",)) -> None:
+    for name in names:
+        library = logging.getLogger(name)
+        for handler in [h for h in library.handlers if isinstance(h, _ToStructlog)]:
+            library.removeHandler(handler)
+        # Their INFO lines ("Running job ...") repeat the cleaner's own events.
+        library.setLevel(logging.WARNING)
+        library.addHandler(_ToStructlog())
+        library.propagate = False
 
 
 def configure(log_format: str = "auto", level: str = "info") -> None:
@@ -36,6 +102,7 @@ def configure(log_format: str = "auto", level: str = "info") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            redact_secrets,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
@@ -44,3 +111,4 @@ def configure(log_format: str = "auto", level: str = "info") -> None:
         logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
+    _forward_library_logs()

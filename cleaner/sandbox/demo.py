@@ -10,7 +10,8 @@ from cleaner.sandbox.store import Store
 
 def seed_demo(store: Store, now: datetime) -> None:
     """Feature-branch builds, releases, untagged leftovers, multi-arch images with
-    attestations, cosign signatures, and an old image that was pulled yesterday."""
+    attestations, cosign signatures, an old image that was pulled yesterday, and a
+    build that production runs (tagged `prod`). Times are relative to `now`."""
     day = timedelta(days=1)
     seeder = Seeder(store)
 
@@ -21,16 +22,28 @@ def seed_demo(store: Store, now: datetime) -> None:
     for minor in range(6):
         release = api.image([f"v1.{minor}.0"], pushed_at=now - (200 - 30 * minor) * day)
         api.cosign(release, pushed_at=now - (200 - 30 * minor) * day)
-    api.image(["latest", "v1.6.0"], pushed_at=now - 2 * day)
+    latest = api.image(["latest", "v1.6.0"], pushed_at=now - 2 * day)
+    api.cosign(latest, pushed_at=now - 2 * day)
     for n in range(8):
         api.image(pushed_at=now - (60 - n) * day)
     api.image(["legacy-batch"], pushed_at=now - 400 * day, last_pulled=now - day)
+    # An old release that a batch job still pulls: only pull-time protection saves it.
+    api.image(["v0.9.0"], pushed_at=now - 420 * day, last_pulled=now - day)
 
     web = seeder.repository("team-a/web")
     for n in range(5):
         web.index([f"2026.{n + 1}"], attestations=True, pushed_at=now - (150 - 30 * n) * day)
-    web.index(["latest"], attestations=True, pushed_at=now - day)
+    current = web.index(["latest"], attestations=True, pushed_at=now - day)
+    web.cosign(current.digest, pushed_at=now - day)
+    # A multi-arch build whose tag moved on: an untagged index with its own platforms.
+    web.index(attestations=True, pushed_at=now - 20 * day)
 
     base = seeder.repository("team-a/base-images")
     for n in range(4):
         base.image([f"bookworm-{n}"], pushed_at=now - (300 - 60 * n) * day)
+
+    worker = seeder.repository("team-b/worker")
+    for n in range(1, 11):
+        tags = [f"build-{n}"] + (["prod"] if n == 3 else [])
+        worker.image(tags, pushed_at=now - (100 - 10 * n) * day)
+    worker.image(pushed_at=now - 3 * day)  # an untagged leftover

@@ -1,0 +1,97 @@
+"""The deployment examples in deploy/ agree with the image and the CLI: the documented
+config path, the health port, the user, a policy that validates, commands that parse."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cleaner.cli import build_parser
+from cleaner.config import load_config_text
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+CONFIG_PATH = "/etc/ecr-cleaner/policy.yaml"
+UID = 10001
+
+
+def documents(name: str) -> dict[str, Any]:
+    docs = list(yaml.safe_load_all((DEPLOY / "kubernetes" / name).read_text()))
+    return {doc["kind"]: doc for doc in docs}
+
+
+def dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text()
+
+
+def test_dockerfile_runs_serve_as_the_documented_user_and_port() -> None:
+    text = dockerfile()
+    assert f"USER {UID}:{UID}" in text
+    assert "EXPOSE 8080" in text
+    assert 'ENTRYPOINT ["ecr-cleaner"]' in text
+    cmd = json.loads(re.search(r"^CMD (.*)$", text, re.M).group(1))  # type: ignore[union-attr]
+    args = build_parser().parse_args(cmd)
+    assert (args.command, args.config, args.listen) == ("serve", CONFIG_PATH, "0.0.0.0:8080")
+
+
+def test_deployment_serves_with_probes_on_healthz_and_the_policy_mounted() -> None:
+    docs = documents("deployment.yaml")
+    deployment = docs["Deployment"]["spec"]
+    assert deployment["replicas"] == 1
+    assert deployment["strategy"]["type"] == "Recreate"
+    pod = deployment["template"]["spec"]
+    (container,) = pod["containers"]
+    args = build_parser().parse_args(container["args"])
+    assert (args.command, args.config) == ("serve", CONFIG_PATH)
+    host_port = args.listen.rsplit(":", 1)
+    assert container["ports"][0]["containerPort"] == int(host_port[1])
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == UID
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert mounts["policy"] == str(Path(CONFIG_PATH).parent)
+    assert mounts["reports"] == args.report_dir
+    config_map = docs["ConfigMap"]
+    volume = next(v for v in pod["volumes"] if v["name"] == "policy")
+    assert volume["configMap"]["name"] == config_map["metadata"]["name"]
+    policy = load_config_text(config_map["data"][Path(CONFIG_PATH).name])
+    assert policy.schedule is not None  # serve needs one
+    assert pod["serviceAccountName"] == docs["ServiceAccount"]["metadata"]["name"]
+
+
+def test_cronjob_runs_once_per_schedule_without_overlap() -> None:
+    cron = documents("cronjob.yaml")["CronJob"]["spec"]
+    assert cron["concurrencyPolicy"] == "Forbid"
+    pod = cron["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    args = build_parser().parse_args(container["args"])
+    assert (args.command, args.config) == ("run", CONFIG_PATH)
+    assert pod["securityContext"]["runAsUser"] == UID
+    rules = cron["jobTemplate"]["spec"]["podFailurePolicy"]["rules"]
+    assert rules[0]["onExitCodes"]["values"] == [2, 3]
+
+
+def test_ecs_template_runs_the_task_on_an_eventbridge_schedule() -> None:
+    template = json.loads((DEPLOY / "ecs" / "scheduled-task.json").read_text())
+    resources = template["Resources"]
+    kinds = {r["Type"] for r in resources.values()}
+    assert {"AWS::ECS::TaskDefinition", "AWS::Events::Rule", "AWS::IAM::Role"} <= kinds
+    (container,) = resources["TaskDefinition"]["Properties"]["ContainerDefinitions"]
+    args = build_parser().parse_args(container["Command"])
+    assert (args.command, args.config) == ("run", CONFIG_PATH)
+    assert container["User"] == f"{UID}:{UID}"
+    target = resources["ScheduleRule"]["Properties"]["Targets"][0]
+    assert target["EcsParameters"]["TaskDefinitionArn"] == {"Ref": "TaskDefinition"}
+
+
+@pytest.mark.parametrize("path", sorted(DEPLOY.rglob("*.yaml")), ids=lambda p: p.name)
+def test_every_kubernetes_example_parses(path: Path) -> None:
+    assert all(
+        isinstance(doc, dict) and "kind" in doc for doc in yaml.safe_load_all(path.read_text())
+    )
