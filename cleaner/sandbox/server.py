@@ -16,6 +16,7 @@ from typing import Any
 
 from cleaner.sandbox.ecr_api import ApiError, EcrApi
 from cleaner.sandbox.faults import Faults, InjectedError
+from cleaner.sandbox.lambda_images import LambdaImages
 from cleaner.sandbox.store import Store
 
 ECR_TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
@@ -23,6 +24,7 @@ DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 CONTROL_PREFIX = "/_sandbox/"
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
+_SIGNED_SERVICE = re.compile(r"Credential=[^/,\s]+/[^/]+/[^/]+/([^/]+)/")
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -46,6 +48,10 @@ class EcrLayer:
         self.api = api
         self.faults = faults
         self.moto_app = moto_app
+        self.lambdas = LambdaImages(api.store)
+        # "service:Operation" -> the error moto's JSON-protocol services (ECS, ...) answer
+        # instead; ECR's own faults are in `faults`.
+        self.rejections: dict[str, InjectedError] = {}
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -54,7 +60,19 @@ class EcrLayer:
         if path == "/moto-api/reset":
             self.api.store.reset()
             self.faults.reset()
+            self.lambdas.reset()
+            self.rejections.clear()
         target = environ.get("HTTP_X_AMZ_TARGET", "")
+        authorization = environ.get("HTTP_AUTHORIZATION", "")
+        service = _SIGNED_SERVICE.search(authorization)
+        rejected = service and self.rejections.get(f"{service.group(1)}:{target.rsplit('.')[-1]}")
+        if rejected:
+            return _respond(start_response, rejected.status, _error(rejected))
+        if service and self.lambdas.handles(environ, service.group(1)):
+            match = _CREDENTIAL.search(authorization)
+            assert match is not None
+            caller = (_account_for(match.group(1), environ), match.group(2))
+            return self.lambdas(environ, start_response, self.moto_app, caller)
         if not target.startswith(ECR_TARGET_PREFIX):
             result: Iterable[bytes] = self.moto_app(environ, start_response)
             return result
@@ -133,6 +151,7 @@ class Sandbox:
         self.faults = Faults()
         self.api = EcrApi(self.store)
         self._server: Any = None
+        self._app: EcrLayer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -140,6 +159,9 @@ class Sandbox:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> Sandbox:
+        # moto's Lambda would look for images in moto's own ECR, which is empty: the
+        # sandbox answers ECR itself, and LambdaImages resolves image URIs against it.
+        os.environ["MOTO_LAMBDA_STUB_ECR"] = "TRUE"
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -152,6 +174,7 @@ class Sandbox:
                 """Per-request access lines would drown the demo's and tests' output."""
 
         app = EcrLayer(self.api, self.faults, DomainDispatcherApplication(create_backend_app))
+        self._app = app
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=QuietHandler
         )
@@ -183,6 +206,21 @@ class Sandbox:
     def reset(self) -> None:
         self.store.reset()
         self.faults.reset()
+        if self._app is not None:
+            self._app.rejections.clear()
+
+    def reject(
+        self,
+        service: str,
+        operation: str,
+        code: str = "AccessDeniedException",
+        message: str = "injected by the sandbox",
+        status: int = 400,
+    ) -> None:
+        """Answer every call of `operation` (e.g. "ecs", "ListClusters") of a service with
+        a JSON protocol with this error, until reset: an IAM denial, an outage."""
+        assert self._app is not None, "start the sandbox first"
+        self._app.rejections[f"{service}:{operation}"] = InjectedError(status, code, message)
 
     def environment(self, region: str = DEFAULT_REGION) -> dict[str, str]:
         """Variables that point the AWS SDKs and CLI at this sandbox."""
