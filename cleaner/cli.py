@@ -14,9 +14,11 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cleaner import __version__
 from cleaner.policy import Config
+from cleaner.tuning import tune_gc
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -54,22 +56,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate as if the clock read TIME: ISO 8601 with offset, or +7d / -12h "
         "relative to the real clock",
     )
+    shard_options = _shard_options()
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser(
         "validate", parents=[config_option], help="check a policy file; touch nothing"
     )
     plan = commands.add_parser(
         "plan",
-        parents=[config_option, now_option, logging_options],
+        parents=[config_option, now_option, logging_options, shard_options],
         help="dry-run report: what would be deleted and why",
     )
     plan.add_argument("--format", choices=["table", "json", "markdown"], default="table")
     plan.add_argument("--output", help="write the report here instead of stdout")
     run = commands.add_parser(
-        "run", parents=[config_option, now_option, logging_options], help="one cleaning pass"
+        "run",
+        parents=[config_option, now_option, logging_options, shard_options],
+        help="one cleaning pass",
     )
     run.add_argument("--dry-run", action="store_true", help="plan only; delete nothing")
     run.add_argument("--report", help="write the JSON report of the run here")
+    _add_serve(commands, [config_option, logging_options, shard_options])
+    demo = commands.add_parser(
+        "demo", help="the whole flow against an embedded, seeded ECR sandbox (no AWS account)"
+    )
+    # Its own options, not the shared parent's: set_defaults on a subparser would change
+    # the parent's action objects, and so every command's default.
+    demo.add_argument("--log-format", choices=["auto", "json", "console"], default="auto")
+    demo.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        default="warning",  # the demo's own output tells the story
+    )
     sandbox = commands.add_parser(
         "sandbox", help="serve the embedded ECR sandbox on 127.0.0.1 until interrupted"
     )
@@ -80,10 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    tune_gc()
     try:
         if args.command == "sandbox":
             return serve_sandbox(args.port, args.seed)
+        if args.command == "demo":
+            from cleaner.demo import run_demo
+
+            return run_demo(args.log_format, args.log_level)
         config = _load(args.config)
+        if args.command in ("plan", "run", "serve"):
+            args.shard = _shard(args)
+        if args.command == "serve":
+            return _serve(args, config)
         if args.command == "validate":
             print(
                 f"{args.config}: valid ({len(config.policies)} policies, "
@@ -95,6 +121,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ecr-cleaner: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return _run(args, config, now)
+
+
+def _shard_options() -> argparse.ArgumentParser:
+    from cleaner.shard import SHARD_COUNT_ENV, SHARD_ENV
+
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--shard",
+        dest="shard_arg",
+        metavar="K/N",
+        help=f"only the repositories of shard K of N (from 0); default ${SHARD_ENV}",
+    )
+    options.add_argument(
+        "--shard-count",
+        dest="shard_count_arg",
+        metavar="N",
+        help=f"N shards, this one's K from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job); "
+        f"default ${SHARD_COUNT_ENV}",
+    )
+    return options
+
+
+def _shard(args: argparse.Namespace) -> Any:
+    """The Shard to run (None: every repository), from the options and environment."""
+    from cleaner.shard import ShardError, resolve_shard
+
+    try:
+        return resolve_shard(args.shard_arg, args.shard_count_arg, os.environ)
+    except ShardError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def _load(path: str | None) -> Config:
@@ -136,7 +192,7 @@ def _run(args: argparse.Namespace, config: Config, now: datetime) -> int:
 
     logs.configure(args.log_format, args.log_level)
     dry_run = args.command == "plan" or args.dry_run
-    result = run_once(config, Clients(), now, dry_run=dry_run)
+    result = run_once(config, Clients(), now, dry_run=dry_run, shard=args.shard)
     if args.command == "plan":
         _write(report.RENDERERS[args.format](result.report), args.output)
     elif args.report:
@@ -147,6 +203,56 @@ def _run(args: argparse.Namespace, config: Config, now: datetime) -> int:
         render = report.to_json if dry_run else report.to_table
         _write(render(result.report), None)
     return result.exit_code
+
+
+def _seconds(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of seconds >= 0, got {text!r}")
+    return int(text)
+
+
+def _add_serve(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser(
+        "serve", parents=parents, help="long-running: clean on the policy's schedule"
+    )
+    serve.add_argument("--dry-run", action="store_true", help="plan only; delete nothing")
+    serve.add_argument(
+        "--once", action="store_true", help="one pass now, exit with its code (no schedule)"
+    )
+    serve.add_argument(
+        "--listen",
+        default="127.0.0.1:8080",
+        metavar="HOST:PORT",
+        help="/healthz and /metrics (default 127.0.0.1:8080; the container uses 0.0.0.0:8080)",
+    )
+    serve.add_argument("--report-dir", help="write each run's JSON report into this directory")
+    serve.add_argument(
+        "--keep-reports",
+        type=_seconds,
+        default=30,
+        metavar="N",
+        help="keep the newest N reports in --report-dir (default 30; 0 keeps all)",
+    )
+    serve.add_argument(
+        "--jitter",
+        type=_seconds,
+        default=0,
+        metavar="SECONDS",
+        help="start each run up to this much later, at random (default 0)",
+    )
+    serve.add_argument(
+        "--misfire-grace",
+        type=_seconds,
+        default=3600,
+        metavar="SECONDS",
+        help="a run that could not start on time still starts within this (default 3600)",
+    )
+
+
+def _serve(args: argparse.Namespace, config: Config) -> int:
+    from cleaner.scheduler import serve_command
+
+    return serve_command(args, config)
 
 
 def _write(text: str, path: str | None) -> None:

@@ -8,29 +8,50 @@ here talks to AWS or reads the clock.
 from __future__ import annotations
 
 import re
+from math import inf
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 
 from cleaner import config_fields as f
 from cleaner.config_fields import Issues, item, key, parse_duration
 from cleaner.config_policies import parse_policies
 from cleaner.config_yaml import read_yaml
+from cleaner.cron import trigger_from_crontab
 from cleaner.policy import Config, Limits, NamePatterns, OrphanedReferrers, Schedule, Target
 
 __all__ = ["ConfigError", "load_config", "load_config_text", "parse_config", "parse_duration"]
 
 TOP_KEYS = ("version", "targets", "policies", "defaults", "limits", "schedule")
-TARGET_KEYS = ("region", "regions", "registry_id", "role_arn", "repositories")
-LIMITS_KEYS = ("max_deletions", "max_deletion_ratio", "orphaned_referrers")
+TARGET_KEYS = (
+    "region",
+    "regions",
+    "registry_id",
+    "role_arn",
+    "external_id",
+    "session_name",
+    "repositories",
+)
+LIMITS_KEYS = (
+    "max_deletions",
+    "max_deletion_ratio",
+    "orphaned_referrers",
+    "concurrency",
+    "requests_per_second",
+)
+# boto3 clients keep at most this many connections (registry.CLIENT_CONFIG): more
+# threads than that would queue for a connection anyway.
+MAX_CONCURRENCY = 64
 SCHEDULE_KEYS = ("cron", "timezone")
 
 # Covers the commercial, China, GovCloud and ISO partitions (us-gov-west-1, us-isob-east-1).
 _REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}")
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/.+")
 _ACCOUNT = re.compile(r"[0-9]{12}")
-_WEEKDAYS = "sun, mon, tue, wed, thu, fri, sat"
+# STS's own constraints on AssumeRole's ExternalId and RoleSessionName.
+_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
+_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
+_EXTERNAL_ID_SHAPE = "2 to 1224 characters: letters, digits and _+=,.@:/-"
+_SESSION_NAME_SHAPE = "2 to 64 characters: letters, digits and _+=,.@-"
 
 
 class ConfigError(Exception):
@@ -116,7 +137,17 @@ def _target(issues: Issues, path: str, value: object) -> list[Target]:
     registry_id = section.field("registry_id", _registry_id)
     role_arn = section.field("role_arn", _role_arn)
     repositories = section.field("repositories", f.globs) or NamePatterns()
-    return [Target(r, registry_id, role_arn, repositories) for r in regions if r is not None]
+    external_id = section.field("external_id", _sts_value(_EXTERNAL_ID, _EXTERNAL_ID_SHAPE))
+    session_name = section.field("session_name", _sts_value(_SESSION_NAME, _SESSION_NAME_SHAPE))
+    for name in ("external_id", "session_name"):
+        if name in section and "role_arn" not in section:
+            # Without a role there is nothing to assume: the setting would silently do nothing.
+            issues.add(key(path, name), "needs role_arn (it is used when assuming that role)")
+    return [
+        Target(r, registry_id, role_arn, repositories, external_id, session_name)
+        for r in regions
+        if r is not None
+    ]
 
 
 def _region(issues: Issues, path: str, value: object) -> str | None:
@@ -166,6 +197,16 @@ def _role_arn(issues: Issues, path: str, value: object) -> str | None:
     return value
 
 
+def _sts_value(pattern: re.Pattern[str], shape: str) -> f.Checker[str]:
+    def check(issues: Issues, path: str, value: object) -> str | None:
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            issues.add(path, f"must be {shape} (got {f.describe(value)})")
+            return None
+        return value
+
+    return check
+
+
 def _limits(issues: Issues, path: str, value: object) -> Limits | None:
     section = f.mapping(issues, path, value, LIMITS_KEYS)
     if section is None:
@@ -175,11 +216,31 @@ def _limits(issues: Issues, path: str, value: object) -> Limits | None:
     max_deletions = section.field("max_deletions", f.at_least(0))
     ratio = section.field("max_deletion_ratio", _ratio)
     orphans = section.field("orphaned_referrers", f.one_of(OrphanedReferrers))
+    concurrency = section.field("concurrency", _concurrency)
+    rate = section.field("requests_per_second", _rate)
     return Limits(
         max_deletions=default.max_deletions if max_deletions is None else max_deletions,
         max_deletion_ratio=ratio or default.max_deletion_ratio,
         orphaned_referrers=orphans or default.orphaned_referrers,
+        concurrency=concurrency or default.concurrency,
+        requests_per_second=rate,
     )
+
+
+def _concurrency(issues: Issues, path: str, value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENCY:
+        issues.add(
+            path, f"must be an integer from 1 to {MAX_CONCURRENCY} (got {f.describe(value)})"
+        )
+        return None
+    return value
+
+
+def _rate(issues: Issues, path: str, value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < inf:
+        issues.add(path, f"must be a number > 0 (got {f.describe(value)})")
+        return None
+    return float(value)
 
 
 def _ratio(issues: Issues, path: str, value: object) -> float | None:
@@ -215,21 +276,10 @@ def _timezone(issues: Issues, path: str, value: object) -> str | None:
 
 
 def _check_cron(issues: Issues, path: str, cron: str, timezone: str) -> str | None:
-    fields = cron.split()
-    if len(fields) != 5:
-        layout = "minute hour day-of-month month day-of-week"
-        issues.add(path, f"must have 5 fields ({layout}), got {len(fields)}")
-        return None
-    # APScheduler 3 counts weekday 0 as Monday, crontab as Sunday: names are the only
-    # spelling both read the same way.
-    if any(c.isdigit() for c in fields[4]):
-        issues.add(
-            path, f"name the day of week ({_WEEKDAYS}) instead of a number (got {fields[4]!r})"
-        )
-        return None
+    # The same function builds serve's trigger: what validates is what runs.
     try:
-        CronTrigger.from_crontab(cron, timezone=timezone)
+        trigger_from_crontab(cron, timezone)
     except ValueError as exc:
-        issues.add(path, f"invalid cron expression: {exc}")
+        issues.add(path, str(exc))
         return None
     return cron

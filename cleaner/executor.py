@@ -19,6 +19,11 @@ log = structlog.get_logger("cleaner.executor")
 ALREADY_GONE = "ImageNotFound"
 RETRY_LATER = "ImageReferencedByManifestList"
 CHANGED = "changed since inventory"
+SHUTTING_DOWN = "not attempted: shutting down"
+
+
+def _never() -> bool:
+    return False
 
 
 @dataclass
@@ -40,11 +45,15 @@ def execute(
     expected_tags: Mapping[str, tuple[str, ...]],
     *,
     dry_run: bool,
+    should_stop: Callable[[], bool] | None = None,
 ) -> RepositoryPlan:
-    """Carry out `plan`; `expected_tags` are each action's image tags at inventory."""
+    """Carry out `plan`; `expected_tags` are each action's image tags at inventory.
+
+    `should_stop` is asked before each batch (never between a batch's re-describe and
+    its delete): once it says yes, the rest is skipped as not attempted."""
     if not plan.actions:
         return plan
-    run = _Execution(plan, registry, expected_tags, dry_run)
+    run = _Execution(plan, registry, expected_tags, dry_run, should_stop or _never)
     return run.execute()
 
 
@@ -55,11 +64,13 @@ class _Execution:
         registry: Registry,
         expected_tags: Mapping[str, tuple[str, ...]],
         dry_run: bool,
+        should_stop: Callable[[], bool],
     ) -> None:
         self.plan = plan
         self.registry = registry
         self.expected = expected_tags
         self.dry_run = dry_run
+        self.should_stop = should_stop
         self.results: list[Action] = list(plan.actions)
         self.log = log.bind(
             repository=plan.repository.name,
@@ -104,6 +115,8 @@ class _Execution:
 
     def _run_phase(self, pending: Sequence[_Pending]) -> list[_Pending]:
         """Run one ordering phase; return what ECR refused as still referenced."""
+        if self._stopping(pending):
+            return []
         done = {Status.DELETED, Status.PLANNED} if self.dry_run else {Status.DELETED}
         deleted = {
             a.digest for a in self.results if a.kind is ActionKind.DELETE_IMAGE and a.status in done
@@ -120,7 +133,20 @@ class _Execution:
             retry.extend(self._run_batch(batch))
         return retry
 
+    def _stopping(self, items: Sequence[_Pending]) -> bool:
+        """Skip `items` if a stop was requested. The later shares of one action's tags
+        (split over batches) still go: stopping there would leave it half done."""
+        share = items[0].tags if len(items) == 1 else None
+        continuing = share is not None and share[0] != items[0].action.tags[0]
+        if continuing or not self.should_stop():
+            return False
+        for item in items:
+            self._finish(item, Status.SKIPPED, None, SHUTTING_DOWN)
+        return True
+
     def _run_batch(self, batch: Sequence[_Pending]) -> list[_Pending]:
+        if self._stopping(batch):
+            return []
         digests = list(dict.fromkeys(p.action.digest for p in batch))
         current = self.registry.describe(self.plan.repository.name, digests)
         verified = [p for p in batch if self._unchanged(p, current.get(p.action.digest))]
@@ -140,6 +166,10 @@ class _Execution:
             self._finish(item, Status.SKIPPED, None, f"{CHANGED}: image gone")
             return False
         expected = set(self.expected.get(item.action.digest, ()))
+        if item.tags is not None:
+            # A later share of a split tag removal: the earlier shares' tags are gone
+            # because this action removed them, not because anything changed.
+            expected -= set(item.action.tags[: item.action.tags.index(item.tags[0])])
         if set(image.tags) != expected:
             now = ", ".join(sorted(image.tags)) or "none"
             self._finish(item, Status.SKIPPED, None, f"{CHANGED}: tags now {now}")

@@ -118,6 +118,8 @@ class Target:
     registry_id: str | None = None
     role_arn: str | None = None
     repositories: NamePatterns = field(default_factory=NamePatterns)
+    external_id: str | None = None  # sts:ExternalId when assuming role_arn
+    session_name: str | None = None  # RoleSessionName (CloudTrail shows it); default ecr-cleaner
 
 
 class OrphanedReferrers(StrEnum):
@@ -130,6 +132,8 @@ class Limits:
     max_deletions: int = 1000
     max_deletion_ratio: float = 1.0
     orphaned_referrers: OrphanedReferrers = OrphanedReferrers.KEEP
+    concurrency: int = 8  # repositories worked on at once
+    requests_per_second: float | None = None  # ECR calls a second, per registry; None: no cap
 
 
 @dataclass(frozen=True, slots=True)

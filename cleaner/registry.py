@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +12,10 @@ from typing import Any
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
+from cleaner.credentials import Role, TimeFetcher, assumed_session
 from cleaner.model import INDEX_MEDIA_TYPES, Image, Inventory, RepositoryRef
+from cleaner.pacing import RateLimiter, Unlimited
+from cleaner.policy import Target
 
 PAGE_SIZE = 1000
 BATCH_SIZE = 100
@@ -26,6 +30,9 @@ ACCEPTED_MEDIA_TYPES = [
 # ECR publishes no rate for DescribeImages/BatchDeleteImage: adaptive mode backs off on
 # ThrottlingException and retries 5xx; enough attempts to ride out a burst.
 RETRY_CONFIG = BotoConfig(retries={"mode": "adaptive", "max_attempts": 10})
+# One connection per worker thread (limits.concurrency is at most 64); the default of
+# 10 would make threads beyond that wait for a connection, or discard them.
+CLIENT_CONFIG = RETRY_CONFIG.merge(BotoConfig(max_pool_connections=64))
 
 
 def error_code(exc: Exception) -> str:
@@ -99,12 +106,34 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 
 class Registry:
-    """One registry (account + region) through one ECR client."""
+    """One registry (account + region) through one ECR client. Every ECR call waits
+    for `limiter` first: the threads working on this registry share its rate."""
 
-    def __init__(self, client: Any, region: str, registry_id: str | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        region: str,
+        registry_id: str | None = None,
+        limiter: RateLimiter | Unlimited | None = None,
+    ) -> None:
         self.client = client
         self.region = region
         self.registry_id = registry_id
+        self.limiter = limiter or Unlimited()
+
+    def _pages(self, operation: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Each page of a paged call, paced one call at a time (a paginator would fetch
+        its pages without asking the limiter)."""
+        token = None
+        while True:
+            self.limiter.acquire()
+            page: dict[str, Any] = getattr(self.client, operation)(
+                **params, maxResults=PAGE_SIZE, **({"nextToken": token} if token else {})
+            )
+            yield page
+            token = page.get("nextToken")
+            if not token:
+                return
 
     def _ids(self, repository: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -116,18 +145,14 @@ class Registry:
 
     def repositories(self) -> list[RepositoryRef]:
         refs = []
-        paginator = self.client.get_paginator("describe_repositories")
-        for page in paginator.paginate(**self._ids(), PaginationConfig={"PageSize": PAGE_SIZE}):
+        for page in self._pages("describe_repositories", self._ids()):
             for repo in page["repositories"]:
                 refs.append(RepositoryRef(self.region, repo["registryId"], repo["repositoryName"]))
         return sorted(refs)
 
     def inventory(self, repository: RepositoryRef, cache: ManifestCache) -> Inventory:
         images: dict[str, Image] = {}
-        paginator = self.client.get_paginator("describe_images")
-        for page in paginator.paginate(
-            **self._ids(repository.name), PaginationConfig={"PageSize": PAGE_SIZE}
-        ):
+        for page in self._pages("describe_images", self._ids(repository.name)):
             for detail in page["imageDetails"]:
                 image = image_from_detail(detail)
                 images[image.digest] = image
@@ -141,6 +166,7 @@ class Registry:
         """Children of each index, reading only manifests not in the cache (≤100 a call)."""
         missing = [d for d in digests if cache.get(d) is None]
         for chunk in _chunks(missing, BATCH_SIZE):
+            self.limiter.acquire()
             response = self.client.batch_get_image(
                 **self._ids(repository),
                 imageIds=[{"imageDigest": d} for d in chunk],
@@ -174,6 +200,7 @@ class Registry:
         if not digests:
             return {}
         try:
+            self.limiter.acquire()
             response = self.client.describe_images(
                 **self._ids(repository), imageIds=[{"imageDigest": d} for d in digests]
             )
@@ -195,34 +222,53 @@ class Registry:
     def delete(self, repository: str, image_ids: Sequence[dict[str, str]]) -> DeleteResult:
         if len(image_ids) > BATCH_SIZE:
             raise ValueError(f"BatchDeleteImage takes at most {BATCH_SIZE} ids")
+        self.limiter.acquire()
         response = self.client.batch_delete_image(**self._ids(repository), imageIds=list(image_ids))
         return DeleteResult(response.get("imageIds", []), response.get("failures", []))
 
 
 class Clients:
-    """ECR clients per target from the standard AWS chain (AWS_ENDPOINT_URL[_ECR] honoured
-    by botocore), assuming `role_arn` through STS where a target names one."""
+    """AWS clients per target from the standard AWS chain (AWS_ENDPOINT_URL[_ECR] and the
+    like honoured by botocore), acting as the target's `role_arn` where it names one.
 
-    def __init__(self, session: Any = None) -> None:
+    ECR, ECS and Lambda clients of a target share its region, role and retry settings.
+    boto3 clients are thread-safe but sessions are not: clients are made under a lock,
+    once per (service, region, role), and then shared by the worker threads.
+    """
+
+    def __init__(self, session: Any = None, *, time_fetcher: TimeFetcher | None = None) -> None:
         import boto3
 
-        self.session = session or boto3.session.Session()
-        self._cache: dict[tuple[str, str | None], Any] = {}
+        self.session: Any = session or boto3.session.Session()
+        self._time_fetcher = time_fetcher  # for the credentials' expiry; tests inject it
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str, Role | None], Any] = {}
+        self._sessions: dict[Role, Any] = {}
+
+    def for_target(self, service: str, target: Target) -> Any:
+        role = None
+        if target.role_arn is not None:
+            role = Role(target.role_arn, target.external_id, target.session_name)
+        return self.client(service, target.region, role)
 
     def ecr(self, region: str, role_arn: str | None = None) -> Any:
-        key = (region, role_arn)
-        if key not in self._cache:
-            session = self.session if role_arn is None else self._assumed(role_arn, region)
-            self._cache[key] = session.client("ecr", region_name=region, config=RETRY_CONFIG)
-        return self._cache[key]
+        return self.client("ecr", region, Role(role_arn) if role_arn else None)
 
-    def _assumed(self, role_arn: str, region: str) -> Any:
-        import boto3
+    def client(self, service: str, region: str, role: Role | None = None) -> Any:
+        key = (service, region, role)
+        with self._lock:
+            if key not in self._clients:
+                session = self.session if role is None else self._assumed(role, region)
+                self._clients[key] = session.client(
+                    service, region_name=region, config=CLIENT_CONFIG
+                )
+            return self._clients[key]
 
-        sts = self.session.client("sts", region_name=region, config=RETRY_CONFIG)
-        creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="ecr-cleaner")["Credentials"]
-        return boto3.session.Session(
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-        )
+    def _assumed(self, role: Role, region: str) -> Any:
+        """One session per role, whatever the region: its credentials work in all."""
+        if role not in self._sessions:
+            sts = self.session.client("sts", region_name=region, config=RETRY_CONFIG)
+            self._sessions[role] = assumed_session(
+                sts, role, region, time_fetcher=self._time_fetcher
+            )
+        return self._sessions[role]

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from cleaner.model import ActionKind, RepositoryPlan, Status
+from cleaner.shard import Shard
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class RunReport:
     finished_at: datetime
     repositories: Sequence[RepositoryPlan]
     warnings: Sequence[str] = field(default_factory=tuple)
+    shard: Shard | None = None  # None: every repository; else only this shard's
 
     @property
     def counted_status(self) -> Status:
@@ -54,6 +56,7 @@ class RunReport:
             "now": self.now.isoformat(),
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat(),
+            "shard": {"index": self.shard.index, "count": self.shard.count} if self.shard else None,
             "summary": self.summary(),
             "repositories": [_repository(r) for r in sorted_plans(self.repositories)],
         }
@@ -128,7 +131,7 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun if n == 1 else plural}"
 
 
-def _summary_line(report: RunReport) -> str:
+def summary_line(report: RunReport) -> str:
     s = report.summary()
     verb = "would delete" if report.mode == "plan" else "deleted"
     return (
@@ -139,8 +142,12 @@ def _summary_line(report: RunReport) -> str:
     )
 
 
+def _shard_note(report: RunReport) -> str:
+    return f" (shard {report.shard}: its repositories only)" if report.shard else ""
+
+
 def to_table(report: RunReport) -> str:
-    lines = [f"ecr-cleaner {report.mode} at {report.now.isoformat()}"]
+    lines = [f"ecr-cleaner {report.mode} at {report.now.isoformat()}{_shard_note(report)}"]
     for plan in sorted_plans(report.repositories):
         lines.append("")
         title = f"{plan.repository.region} {plan.repository.registry_id} {plan.repository.name}"
@@ -157,7 +164,7 @@ def to_table(report: RunReport) -> str:
             lines.append("   " + "  ".join([*cells, row[-1]]).rstrip())
     lines.append("")
     lines.extend(f"WARNING: {w}" for w in report.warnings)
-    lines.append(_summary_line(report))
+    lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 
 
@@ -167,7 +174,9 @@ def _md(cell: str) -> str:
 
 def to_markdown(report: RunReport) -> str:
     lines = [f"# ecr-cleaner {report.mode}", "", f"Evaluated at `{report.now.isoformat()}`."]
-    lines.extend(["", f"**{_summary_line(report)}**"])
+    if report.shard is not None:
+        lines[-1] += f" Shard {report.shard} (its repositories only)."
+    lines.extend(["", f"**{summary_line(report)}**"])
     lines.extend(f"\n> **Warning:** {w}" for w in report.warnings)
     for plan in sorted_plans(report.repositories):
         lines.extend(

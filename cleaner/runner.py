@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
-from botocore.exceptions import BotoCoreError, ClientError
 
 from cleaner.executor import execute
-from cleaner.model import RepositoryPlan, RepositoryRef, Status
-from cleaner.planner import check_max_deletions, plan_repository
+from cleaner.model import RepositoryPlan, Status
+from cleaner.planner import check_max_deletions
+from cleaner.planning import Pacing, Planned, Planner, in_pool
 from cleaner.policy import Config, Target
-from cleaner.registry import ManifestCache, Registry, error_text
+from cleaner.registry import ManifestCache, error_text
 from cleaner.report import RunReport
+from cleaner.shard import Shard
 
 log = structlog.get_logger("cleaner.runner")
 
@@ -25,20 +27,15 @@ EXIT_LIMIT = 3
 
 
 class ClientSource(Protocol):
-    def ecr(self, region: str, role_arn: str | None = None) -> Any: ...
+    """AWS clients for a target (its region, role and credentials): registry.Clients."""
+
+    def for_target(self, service: str, target: Target) -> Any: ...
 
 
 @dataclass(frozen=True)
 class RunResult:
     report: RunReport
     exit_code: int
-
-
-@dataclass
-class _Planned:
-    plan: RepositoryPlan
-    registry: Registry | None
-    expected_tags: Mapping[str, tuple[str, ...]]
 
 
 def _utcnow() -> datetime:
@@ -53,27 +50,34 @@ def run_once(
     dry_run: bool,
     cache: ManifestCache | None = None,
     clock: Callable[[], datetime] = _utcnow,
+    should_stop: Callable[[], bool] | None = None,
+    shard: Shard | None = None,
+    pacing: Pacing | None = None,
 ) -> RunResult:
     """One pass over every target. `now` is the policy's clock (read once by the caller);
-    `clock` only stamps the report's start and finish."""
+    `clock` only stamps the report's start and finish. `shard`: only the repositories
+    of that shard. `pacing`: the clock and sleep of the request-rate caps (tests)."""
     started = clock()
     cache = cache if cache is not None else ManifestCache()
-    planned: list[_Planned] = []
-    for target in config.targets:
-        planned.extend(_plan_target(config, target, clients, now, cache))
+    planner = Planner(config, clients, now, cache, shard, pacing or Pacing())
+    with ThreadPoolExecutor(config.limits.concurrency, thread_name_prefix="cleaner") as pool:
+        # Plan everything, check the run's limit, then execute: max_deletions holds for
+        # the whole run however the work is spread over threads.
+        planned = planner.plan_all(pool)
+        warning = check_max_deletions([p.plan for p in planned], config.limits)
+        limit_hit = warning is not None and not dry_run
+        if warning:
+            log.warning("max_deletions_exceeded", message=warning, dry_run=dry_run)
 
-    warning = check_max_deletions([p.plan for p in planned], config.limits)
-    limit_hit = warning is not None and not dry_run
-    if warning:
-        log.warning("max_deletions_exceeded", message=warning, dry_run=dry_run)
-    results: list[RepositoryPlan] = []
-    for item in planned:
-        if limit_hit:
-            results.append(_not_attempted(item.plan, "stopped by limits.max_deletions"))
-        elif item.registry is None:
-            results.append(item.plan)
-        else:
-            results.append(execute(item.plan, item.registry, item.expected_tags, dry_run=dry_run))
+        def finish(item: Planned) -> RepositoryPlan:
+            if limit_hit:
+                return _not_attempted(item.plan, "stopped by limits.max_deletions")
+            if item.registry is None:
+                return item.plan
+            # serve's shutdown: between batches only
+            return _execute_isolated(item, dry_run, should_stop)
+
+        results = in_pool(pool, finish, planned)
     report = RunReport(
         mode="plan" if dry_run else "run",
         now=now,
@@ -81,58 +85,23 @@ def run_once(
         finished_at=clock(),
         repositories=results,
         warnings=(warning,) if warning else (),
+        shard=shard,
     )
     exit_code = _exit_code(report, limit_hit)
     log.info("run_finished", dry_run=dry_run, exit_code=exit_code, **report.summary())
     return RunResult(report, exit_code)
 
 
-def _plan_target(
-    config: Config, target: Target, clients: ClientSource, now: datetime, cache: ManifestCache
-) -> list[_Planned]:
-    try:
-        registry = Registry(
-            clients.ecr(target.region, target.role_arn), target.region, target.registry_id
-        )
-        repositories = registry.repositories()
-    except (ClientError, BotoCoreError) as exc:
-        ref = RepositoryRef(target.region, target.registry_id or "default", "*")
-        error = f"cannot list repositories: {error_text(exc)}"
-        log.error(
-            "target_failed", region=target.region, registry_id=target.registry_id, error=error
-        )
-        return [_Planned(RepositoryPlan(ref, None, 0, error=error, failed=True), None, {})]
-    out = []
-    for ref in repositories:
-        policy = config.policy_for(ref.name)
-        if policy is None or not target.repositories.matches(ref.name):
-            continue
-        try:
-            inventory = registry.inventory(ref, cache)
-            plan = plan_repository(inventory, policy, config.limits, now)
-        except Exception as exc:  # one repository's failure never stops the others
-            error = f"not touched: {error_text(exc)}"
-            log.error(
-                "repository_failed",
-                repository=ref.name,
-                region=ref.region,
-                registry_id=ref.registry_id,
-                error=error,
-            )
-            plan = RepositoryPlan(ref, policy.name, 0, error=error, failed=True)
-            out.append(_Planned(plan, None, {}))
-            continue
-        expected = {a.digest: inventory.images[a.digest].tags for a in plan.actions}
-        out.append(_Planned(plan, registry, expected))
-    return out
-
-
-def _execute_isolated(item: _Planned, dry_run: bool) -> RepositoryPlan:
+def _execute_isolated(
+    item: Planned, dry_run: bool, should_stop: Callable[[], bool] | None
+) -> RepositoryPlan:
     """One repository's unexpected error must not stop the others (AWS errors are
     already handled inside the executor, action by action)."""
     assert item.registry is not None
     try:
-        return execute(item.plan, item.registry, item.expected_tags, dry_run=dry_run)
+        return execute(
+            item.plan, item.registry, item.expected_tags, dry_run=dry_run, should_stop=should_stop
+        )
     except Exception as exc:
         log.exception("repository_failed", repository=item.plan.repository.name)
         plan = _not_attempted(item.plan, "the repository failed")

@@ -219,6 +219,37 @@ def test_regions_expand_into_one_target_per_region() -> None:
     )
 
 
+def test_a_role_can_take_an_external_id_and_a_session_name() -> None:
+    text = document(
+        targets="[{regions: [us-east-1, eu-west-1], role_arn: 'arn:aws:iam::111111111111:role/c',"
+        " external_id: 'org/cleaner:42', session_name: nightly-cleaner@ops}]"
+    )
+    east, west = load_config_text(text).targets
+    assert east == Target(
+        region="us-east-1",
+        role_arn="arn:aws:iam::111111111111:role/c",
+        external_id="org/cleaner:42",
+        session_name="nightly-cleaner@ops",
+    )
+    assert west == replace(east, region="eu-west-1")
+
+
+@pytest.mark.parametrize(
+    ("limits", "expected"),
+    [
+        ("{}", Limits(concurrency=8, requests_per_second=None)),
+        ("{concurrency: 1}", Limits(concurrency=1)),
+        (
+            "{concurrency: 64, requests_per_second: 20}",
+            Limits(concurrency=64, requests_per_second=20.0),
+        ),
+        ("{requests_per_second: 0.5}", Limits(requests_per_second=0.5)),
+    ],
+)
+def test_limits_take_a_concurrency_and_a_request_rate(limits: str, expected: Limits) -> None:
+    assert load_config_text(document(f"limits: {limits}\n")).limits == expected
+
+
 def test_yaml_anchors_and_merge_keys_work() -> None:
     text = policies(
         "{name: p, rules: [{name: a, keep: &k {most_recent: 3, order_by: pulled}},"
@@ -228,7 +259,7 @@ def test_yaml_anchors_and_merge_keys_work() -> None:
     assert [r.keep for r in rules] == [Keep(3, OrderBy.PULLED), Keep(5, OrderBy.PULLED)]
 
 
-def test_quoted_registry_id_keeps_leading_zeros_and_schedule_names_weekdays() -> None:
+def test_quoted_registry_id_keeps_leading_zeros_and_schedule_reads_weekday_names() -> None:
     text = document("schedule: {cron: '30 2 * * mon-fri', timezone: Europe/Berlin}\n")
     text = text.replace(
         "[{region: us-east-1}]", "[{region: us-east-1, registry_id: '000000000042'}]"
@@ -281,3 +312,9 @@ def test_every_file_in_config_loads(path: Path) -> None:
 def test_target_helper_builds_valid_files() -> None:
     # Guards the error tables: their baseline must be valid, so each row's errors are its own.
     assert load_config_text(target("{region: us-east-1}")).targets == (Target("us-east-1"),)
+
+
+def test_schedule_accepts_crontab_weekday_numbers() -> None:
+    # Sunday is 0 (and 7) as in crontab; cleaner.cron maps it to APScheduler's names.
+    config = load_config_text(document("schedule: {cron: '0 3 * * 0,7'}\n"))
+    assert config.schedule == Schedule("0 3 * * 0,7", "UTC")

@@ -18,6 +18,7 @@ from cleaner.policy import OrderBy, OrphanedReferrers, TagStatus
 from cleaner.schema import load_schema, schema_path
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+ROLE = "arn:aws:iam::123456789012:role/cleaner"
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +123,12 @@ INVALID = [
     pytest.param(target("{region: Frankfurt}"), id="region-pattern"),
     pytest.param(target("{region: us-east-1, registry_id: 123456789012}"), id="registry-number"),
     pytest.param(target("{region: us-east-1, role_arn: 'arn:aws:iam::1:user/x'}"), id="role-arn"),
+    pytest.param(target("{region: us-east-1, external_id: abc}"), id="external-id-no-role"),
+    pytest.param(target("{region: us-east-1, session_name: abc}"), id="session-name-no-role"),
+    pytest.param(target(f"{{region: us-east-1, role_arn: '{ROLE}', session_name: a}}"), id="name"),
+    pytest.param(
+        target(f"{{region: us-east-1, role_arn: '{ROLE}', external_id: 'a b'}}"), id="ext"
+    ),
     pytest.param(policy("{rules: []}"), id="policy-name-missing"),
     pytest.param(rule("{name: r}"), id="rule-without-keep-or-expire"),
     pytest.param(rule("{name: r, selct: {}, keep: {most_recent: 1}}"), id="rule-unknown-key"),
@@ -142,6 +149,9 @@ INVALID = [
     pytest.param(top("limits: {max_deletions: -1}\n"), id="max-deletions"),
     pytest.param(top("limits: {orphaned_referrers: purge}\n"), id="orphans"),
     pytest.param(top("schedule: {cron: '0 3 * *'}\n"), id="cron-4-fields"),
+    pytest.param(top("limits: {concurrency: 0}\n"), id="concurrency-0"),
+    pytest.param(top("limits: {concurrency: 65}\n"), id="concurrency-65"),
+    pytest.param(top("limits: {requests_per_second: 0}\n"), id="rate-0"),
 ]
 
 
@@ -161,6 +171,13 @@ VALID = [
         policies("{name: a, repositories: [x], rules: []}", "{name: b, rules: []}"), id="p"
     ),
     pytest.param(top("limits: {max_deletions: 0, max_deletion_ratio: 1}\n"), id="limits"),
+    pytest.param(top("limits: {concurrency: 64, requests_per_second: 0.5}\n"), id="pace"),
+    pytest.param(
+        target(
+            f"{{region: us-east-1, role_arn: '{ROLE}', external_id: 'o/x:1', session_name: n@o}}"
+        ),
+        id="role-options",
+    ),
 ]
 
 
