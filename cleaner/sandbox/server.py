@@ -12,12 +12,15 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cleaner.sandbox.ecr_api import ApiError, EcrApi
 from cleaner.sandbox.faults import Faults, InjectedError
 from cleaner.sandbox.lambda_images import LambdaImages
 from cleaner.sandbox.store import Store
+
+if TYPE_CHECKING:  # imported in start(): moto takes a while to import
+    from cleaner.sandbox.http import KeepAliveServer
 
 ECR_TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
 DEFAULT_ACCOUNT = "123456789012"
@@ -150,7 +153,7 @@ class Sandbox:
         self.store = Store(clock) if clock is not None else Store()
         self.faults = Faults()
         self.api = EcrApi(self.store)
-        self._server: Any = None
+        self._server: KeepAliveServer | None = None
         self._app: EcrLayer | None = None
         self._thread: threading.Thread | None = None
 
@@ -162,22 +165,15 @@ class Sandbox:
         # moto's Lambda would look for images in moto's own ECR, which is empty: the
         # sandbox answers ECR itself, and LambdaImages resolves image URIs against it.
         os.environ["MOTO_LAMBDA_STUB_ECR"] = "TRUE"
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        class QuietHandler(MotoRequestHandler):
-            def log_request(self, *args: Any, **kwargs: Any) -> None:
-                """Per-request access lines would drown the demo's and tests' output."""
+        from cleaner.sandbox.http import KeepAliveServer
 
         app = EcrLayer(self.api, self.faults, DomainDispatcherApplication(create_backend_app))
         self._app = app
-        self._server = make_server(
-            self.host, self.port, app, threaded=True, request_handler=QuietHandler
-        )
+        # Not werkzeug's server: it closes the connection after every response, and real
+        # ECR endpoints keep them alive (see cleaner/sandbox/http.py).
+        self._server = KeepAliveServer(self.host, self.port, app)
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
