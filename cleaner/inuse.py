@@ -29,7 +29,7 @@ REGISTRY_ENV = "ECR_CLEANER_REGISTRY_ID"
 
 
 class TargetClients(Protocol):
-    def for_target(self, service: str, target: Target) -> Any: ...
+    def for_target(self, service: str, target: Target, lane: str = "") -> Any: ...
 
 
 class InUseUnavailable(Exception):

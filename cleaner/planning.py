@@ -101,7 +101,8 @@ class Planner:
                 )
             limiter = self._limiters[key]
         client = self.clients.for_target("ecr", target)
-        return Registry(client, target.region, target.registry_id, limiter)
+        deleter = self.clients.for_target("ecr", target, lane="delete")
+        return Registry(client, target.region, target.registry_id, limiter, deleter)
 
     def _scan(self, target: Target, registry: Registry) -> _Scan:
         """The target's repositories in this shard, and what its in-use sources see."""

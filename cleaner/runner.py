@@ -29,7 +29,7 @@ EXIT_LIMIT = 3
 class ClientSource(Protocol):
     """AWS clients for a target (its region, role and credentials): registry.Clients."""
 
-    def for_target(self, service: str, target: Target) -> Any: ...
+    def for_target(self, service: str, target: Target, lane: str = "") -> Any: ...
 
 
 @dataclass(frozen=True)
