@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo sandbox bench-sandbox clean container
+.PHONY: test lint typecheck pytest demo sandbox bench bench-sandbox clean container
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,5 +39,9 @@ clean:
 container: $(STAMP)
 	bash .ci/container-check
 
+# All four benchmarks at full size (about 5 minutes here); results in bench/results/.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run_all
+
 bench-sandbox: $(STAMP)
-	$(BIN)/python bench/sandbox_scale.py 100000
+	$(BIN)/python -m bench.sandbox_scale 100000

@@ -59,6 +59,9 @@ class Faults:
     calls: Counter[str] = field(default_factory=Counter)
     # Calls answered with an injected throttle or server error instead.
     injected: Counter[str] = field(default_factory=Counter)
+    # When set, the clock time of every handled call, per operation (for rate benchmarks).
+    record_times: bool = False
+    times: dict[str, list[float]] = field(default_factory=dict)
     _latency: dict[str, float] = field(default_factory=dict)
     _buckets: dict[str, _Bucket] = field(default_factory=dict)
     _failures: dict[str, _Failures] = field(default_factory=dict)
@@ -69,6 +72,7 @@ class Faults:
         with self._lock:
             self.calls.clear()
             self.injected.clear()
+            self.times.clear()
             self._latency.clear()
             self._buckets.clear()
             self._failures.clear()
@@ -108,6 +112,8 @@ class Faults:
     def after(self, operation: str, store: Store) -> None:
         with self._lock:
             self.calls[operation] += 1
+            if self.record_times:
+                self.times.setdefault(operation, []).append(self.clock())
             hooks = self._hooks.pop((operation, self.calls[operation]), [])
         for hook in hooks:
             with store.lock:

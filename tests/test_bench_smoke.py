@@ -1,0 +1,58 @@
+"""Each benchmark, run small, so that `make bench` keeps working. No timing asserted:
+call counts and outcomes only (speed is measured by `make bench`, not by tests)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def results_elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ECR_CLEANER_BENCH_RESULTS", str(tmp_path))
+    monkeypatch.chdir(ROOT)
+    monkeypatch.syspath_prepend(str(ROOT))
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+
+
+def test_api_efficiency_small_makes_the_minimum_calls() -> None:
+    from bench import api_efficiency
+
+    for result in api_efficiency.main(0.02):
+        ratio = result["ratio"]
+        assert isinstance(ratio, dict)
+        assert all(r <= 1.05 for r in ratio.values()), result
+        assert result["warm_cache_batch_get_image"] == 0
+
+
+def test_planner_scale_small_runs(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "bench.planner_scale", "2000", "4000"],
+        check=True,
+        capture_output=True,
+        env={**os.environ},
+    )
+    assert (tmp_path / "planner_scale.json").exists()
+
+
+def test_latency_small_completes_cleanly() -> None:
+    from bench import latency
+
+    result = latency.main(0.0)  # the smallest run: one round of 16 repositories
+    assert result["exit_code"] == 0
+    assert result["repositories"] == 16
+
+
+def test_throttling_small_loses_nothing() -> None:
+    from bench import throttling
+
+    result = throttling.main(0.05)
+    assert result["not_deleted"] == 0
+    assert result["images_left"] == result["images_expected_left"]
+    assert result["exit_code"] == 0
