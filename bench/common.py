@@ -65,8 +65,16 @@ def machine() -> dict[str, Any]:
 
 
 def peak_rss_mib() -> float:
-    # ru_maxrss is KiB on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory. Linux keeps ru_maxrss across exec, so a
+    child started by a big parent would report the parent's peak: read VmHWM instead."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def write_result(name: str, result: dict[str, Any]) -> Path:

@@ -74,11 +74,13 @@ def test_sigterm_mid_run_finishes_the_batch_writes_the_report_and_exits_0(
     process: dict[str, subprocess.Popen[str]] = {}
 
     def terminate(_store: Any) -> None:
-        # Runs in the sandbox while the cleaner waits for the first delete's answer.
+        # Runs in the sandbox as it answers the first batch's re-describe (call 2, after
+        # the inventory's one page): the cleaner's main thread then has the first
+        # delete's 200 ms to run its signal handler, however loaded the machine is.
         process["cleaner"].send_signal(signal.SIGTERM)
 
     sb.faults.add_latency("BatchDeleteImage", 0.2)
-    sb.faults.after_call("BatchDeleteImage", 1, terminate)
+    sb.faults.after_call("DescribeImages", 2, terminate)
     command = [sys.executable, "-m", "cleaner", "serve", "--once", "--log-format", "json"]
     command += ["--config", str(write_policy(tmp_path)), "--report-dir", str(reports)]
     process["cleaner"] = proc = subprocess.Popen(
