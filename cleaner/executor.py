@@ -179,7 +179,7 @@ class _Execution:
     def _record(self, verified: Sequence[_Pending], result: DeleteResult) -> list[_Pending]:
         deleted_digests = {e["imageDigest"] for e in result.deleted if "imageDigest" in e}
         deleted_tags = {e["imageTag"] for e in result.deleted if "imageTag" in e}
-        failures = {_failure_key(f): f for f in result.failures}
+        failures = {key: f for f in result.failures for key in _failure_keys(f)}
         retry: list[_Pending] = []
         for item in verified:
             action = item.action
@@ -243,12 +243,19 @@ def _log_action(bound: structlog.typing.FilteringBoundLogger, action: Action) ->
     )
 
 
-def _failure_key(failure: Mapping[str, object]) -> tuple[str, str]:
+def _failure_keys(failure: Mapping[str, object]) -> list[tuple[str, str]]:
+    """Every id a failure can answer. ECR echoes the id that was sent, but an endpoint
+    that adds the other half (a tag to a digest, or back) must not make a failure go
+    unmatched: one batch never holds a digest deletion and a tag removal of one image,
+    so matching on either half is unambiguous."""
     image_id = failure.get("imageId") or {}
     assert isinstance(image_id, dict)
+    keys = []
     if "imageTag" in image_id:
-        return ("tag", str(image_id["imageTag"]))
-    return ("digest", str(image_id.get("imageDigest")))
+        keys.append(("tag", str(image_id["imageTag"])))
+    if "imageDigest" in image_id:
+        keys.append(("digest", str(image_id["imageDigest"])))
+    return keys
 
 
 def _batches(items: Sequence[_Pending]) -> list[list[_Pending]]:
