@@ -213,7 +213,7 @@ class Registry:
                 **self._ids(repository), imageIds=[{"imageDigest": d} for d in digests]
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ImageNotFoundException":
+            if error_code(exc) != "ImageNotFoundException":
                 raise
             if len(digests) == 1:
                 return {}

@@ -6,15 +6,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
 
 import structlog
 
 from cleaner.executor import execute
+from cleaner.inuse import TargetClients
 from cleaner.model import RepositoryPlan, Status
 from cleaner.planner import check_max_deletions
 from cleaner.planning import Pacing, Planned, Planner, in_pool
-from cleaner.policy import Config, Target
+from cleaner.policy import Config
 from cleaner.registry import ManifestCache, error_text
 from cleaner.report import RunReport
 from cleaner.shard import Shard
@@ -26,10 +26,9 @@ EXIT_FAILURES = 1
 EXIT_LIMIT = 3
 
 
-class ClientSource(Protocol):
-    """AWS clients for a target (its region, role and credentials): registry.Clients."""
-
-    def for_target(self, service: str, target: Target, lane: str = "") -> Any: ...
+# AWS clients for a target (its region, role and credentials): registry.Clients. The
+# runner hands the same object to the in-use sources, so one protocol serves both.
+ClientSource = TargetClients
 
 
 @dataclass(frozen=True)

@@ -247,27 +247,17 @@ class EcrApi:
                     )
                 details.setdefault(image.digest, _detail(repo, image))
             return {"imageDetails": list(details.values())}
-        accept = _filter(body)
-        result, token = _page(repo, body, "DescribeImages", accept, lambda i: [_detail(repo, i)])
-        out: Body = {"imageDetails": result}
-        if token:
-            out["nextToken"] = token
-        return out
+        return _page(repo, body, "DescribeImages", "imageDetails", lambda i: [_detail(repo, i)])
 
     def list_images(self, account: str, region: str, body: Body) -> Body:
         repo = self._repo(account, region, body)
-        accept = _filter(body)
 
         def ids(image: StoredImage) -> list[Body]:
             if not image.tags:
                 return [{"imageDigest": image.digest}]
             return [{"imageDigest": image.digest, "imageTag": t} for t in image.tags]
 
-        result, token = _page(repo, body, "ListImages", accept, ids)
-        out: Body = {"imageIds": result}
-        if token:
-            out["nextToken"] = token
-        return out
+        return _page(repo, body, "ListImages", "imageIds", ids)
 
     def batch_get_image(self, account: str, region: str, body: Body) -> Body:
         repo = self._repo(account, region, body)
@@ -443,6 +433,21 @@ def _filter(body: Body) -> Callable[[StoredImage], bool]:
 
 
 def _page(
+    repo: StoredRepository,
+    body: Body,
+    operation: str,
+    key: str,
+    render: Callable[[StoredImage], Iterable[Body]],
+) -> Body:
+    """The response of a paged image listing: `key` holds this page's entries."""
+    entries, token = _entries(repo, body, operation, _filter(body), render)
+    page: Body = {key: entries}
+    if token:
+        page["nextToken"] = token
+    return page
+
+
+def _entries(
     repo: StoredRepository,
     body: Body,
     operation: str,
