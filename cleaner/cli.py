@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from cleaner import __version__
+from cleaner.exitcodes import ExitCode
+from cleaner.outputs import directory_problem, file_problem, write_atomically, write_fallback
 from cleaner.policy import Config
 from cleaner.tuning import tune_gc
 
-EXIT_OK = 0
-EXIT_USAGE = 2
 CONFIG_ENV = "ECR_CLEANER_CONFIG"
 
 
@@ -99,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     tune_gc()
     try:
+        if args.command in ("sandbox", "demo"):
+            _require_sandbox_extra(args.command)
         if args.command == "sandbox":
             return serve_sandbox(args.port, args.seed)
         if args.command == "demo":
@@ -106,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_demo(args.log_format, args.log_level)
         config = _load(args.config)
+        _check_outputs(args)
         if args.command in ("plan", "run", "serve"):
             args.shard = _shard(args)
         if args.command == "serve":
@@ -115,12 +118,37 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{args.config}: valid ({len(config.policies)} policies, "
                 f"{len(config.targets)} targets)"
             )
-            return EXIT_OK
+            return ExitCode.OK
         now = parse_now(args.now, datetime.now(UTC))
     except UsageError as exc:
         print(f"ecr-cleaner: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     return _run(args, config, now)
+
+
+def _require_sandbox_extra(command: str) -> None:
+    try:
+        import moto  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(
+            f"{command} needs the embedded sandbox, which is not installed: "
+            "pip install 'ecr-cleaner[sandbox]'"
+        ) from exc
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Every file the command will write must be writable before any AWS call: finding
+    out after the deletions would lose their only record."""
+    problems = [
+        file_problem(path)
+        for option in ("output", "report")
+        if (path := getattr(args, option, None))
+    ]
+    if getattr(args, "report_dir", None):
+        problems.append(directory_problem(args.report_dir))
+    found = [p for p in problems if p]
+    if found:
+        raise UsageError("; ".join(found))
 
 
 def _shard_options() -> argparse.ArgumentParser:
@@ -186,23 +214,61 @@ def parse_now(text: str | None, real_now: datetime) -> datetime:
 
 
 def _run(args: argparse.Namespace, config: Config, now: datetime) -> int:
-    from cleaner import logs, report
+    from cleaner import logs
     from cleaner.registry import Clients
     from cleaner.runner import run_once
+    from cleaner.stopping import StopRequest, stop_on_signals
 
     logs.configure(args.log_format, args.log_level)
     dry_run = args.command == "plan" or args.dry_run
-    result = run_once(config, Clients(), now, dry_run=dry_run, shard=args.shard)
+    with stop_on_signals(StopRequest()) as stop:
+        result = run_once(config, Clients(), now, dry_run=dry_run, shard=args.shard, stop=stop)
+        written = _write_outputs(args, dry_run, result.report)
+    if not written and result.exit_code == ExitCode.OK:
+        return ExitCode.FAILURES
+    return result.exit_code
+
+
+def _write_outputs(args: argparse.Namespace, dry_run: bool, result_report: Any) -> bool:
+    """Write the command's report(s); False if one had to go to a fallback file."""
+    from cleaner import report
+
+    outputs: list[tuple[str, str | None]]
     if args.command == "plan":
-        _write(report.RENDERERS[args.format](result.report), args.output)
+        outputs = [(report.RENDERERS[args.format](result_report), args.output)]
     elif args.report:
-        _write(report.to_json(result.report), args.report)
+        outputs = [(report.to_json(result_report), args.report)]
         if not dry_run:
-            _write(report.to_table(result.report), None)
+            outputs.append((report.to_table(result_report), None))
     else:
         render = report.to_json if dry_run else report.to_table
-        _write(render(result.report), None)
-    return result.exit_code
+        outputs = [(render(result_report), None)]
+    ok = True
+    for text, path in outputs:
+        try:
+            write_atomically(text, path)
+        except OSError as exc:
+            ok = False
+            _save_lost_report(text, path, exc, result_report)
+    return ok
+
+
+def _save_lost_report(text: str, path: str | None, exc: OSError, result_report: Any) -> None:
+    import structlog
+
+    log = structlog.get_logger("cleaner.cli")
+    name = Path(path).name if path else "report.txt"
+    try:
+        fallback: str | None = str(write_fallback(text, name))
+    except OSError:
+        fallback = None
+    log.error(
+        "report_not_written",
+        path=path,
+        error=str(exc),
+        fallback=fallback,
+        **result_report.summary(),
+    )
 
 
 def _seconds(text: str) -> int:
@@ -255,17 +321,6 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
     return serve_command(args, config)
 
 
-def _write(text: str, path: str | None) -> None:
-    if path is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    target = Path(path)
-    temporary = target.with_name(target.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(target)  # a reader never sees half a report
-
-
 def serve_sandbox(port: int, seed: str | None) -> int:
     from cleaner.sandbox import Sandbox
     from cleaner.sandbox.demo import seed_demo
@@ -283,4 +338,4 @@ def serve_sandbox(port: int, seed: str | None) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     print("sandbox stopped", file=sys.stderr)
-    return EXIT_OK
+    return ExitCode.OK

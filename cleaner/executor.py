@@ -13,17 +13,14 @@ import structlog
 
 from cleaner.model import Action, ActionKind, Image, RepositoryPlan, Status
 from cleaner.registry import BATCH_SIZE, DeleteResult, Registry, error_code, error_text
+from cleaner.stopping import StopRequest
 
 log = structlog.get_logger("cleaner.executor")
 
 ALREADY_GONE = "ImageNotFound"
 RETRY_LATER = "ImageReferencedByManifestList"
 CHANGED = "changed since inventory"
-SHUTTING_DOWN = "not attempted: shutting down"
-
-
-def _never() -> bool:
-    return False
+NOT_ATTEMPTED = "not attempted"
 
 
 @dataclass
@@ -45,15 +42,15 @@ def execute(
     expected_tags: Mapping[str, tuple[str, ...]],
     *,
     dry_run: bool,
-    should_stop: Callable[[], bool] | None = None,
+    stop: StopRequest | None = None,
 ) -> RepositoryPlan:
     """Carry out `plan`; `expected_tags` are each action's image tags at inventory.
 
-    `should_stop` is asked before each batch (never between a batch's re-describe and
-    its delete): once it says yes, the rest is skipped as not attempted."""
+    `stop` is asked before each batch (never between a batch's re-describe and its
+    delete): once it is requested, the rest is skipped as not attempted."""
     if not plan.actions:
         return plan
-    run = _Execution(plan, registry, expected_tags, dry_run, should_stop or _never)
+    run = _Execution(plan, registry, expected_tags, dry_run, stop or StopRequest())
     return run.execute()
 
 
@@ -64,13 +61,13 @@ class _Execution:
         registry: Registry,
         expected_tags: Mapping[str, tuple[str, ...]],
         dry_run: bool,
-        should_stop: Callable[[], bool],
+        stop: StopRequest,
     ) -> None:
         self.plan = plan
         self.registry = registry
         self.expected = expected_tags
         self.dry_run = dry_run
-        self.should_stop = should_stop
+        self.stop = stop
         self.results: list[Action] = list(plan.actions)
         self.log = log.bind(
             repository=plan.repository.name,
@@ -104,7 +101,7 @@ class _Execution:
             for i, action in enumerate(self.results):
                 if action.status is Status.PLANNED and not self.dry_run:
                     self.results[i] = replace(
-                        action, status=Status.SKIPPED, reason=f"{action.reason}; not attempted"
+                        action, status=Status.SKIPPED, reason=f"{action.reason}; {NOT_ATTEMPTED}"
                     )
         return replace(
             self.plan,
@@ -138,10 +135,10 @@ class _Execution:
         (split over batches) still go: stopping there would leave it half done."""
         share = items[0].tags if len(items) == 1 else None
         continuing = share is not None and share[0] != items[0].action.tags[0]
-        if continuing or not self.should_stop():
+        if continuing or not self.stop.requested():
             return False
         for item in items:
-            self._finish(item, Status.SKIPPED, None, SHUTTING_DOWN)
+            self._finish(item, Status.SKIPPED, None, f"{NOT_ATTEMPTED}: {self.stop.reason}")
         return True
 
     def _run_batch(self, batch: Sequence[_Pending]) -> list[_Pending]:

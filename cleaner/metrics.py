@@ -15,17 +15,20 @@ from cleaner.model import Status
 from cleaner.report import RunReport
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-OUTCOMES = ("success", "failures", "limit", "error")
+OUTCOMES = ("success", "failures", "limit", "stopped", "error")
 # A repository that could not be listed, planned or deleted from has no per-image code.
 REPOSITORY_FAILED = "RepositoryFailed"
 # Runs take seconds on a small registry, up to an hour or more on 100k-image ones.
 DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, float("inf"))
 
 
-def outcome_of(exit_code: int | None) -> str:
-    """`runs_total{outcome}` for a run's exit code (None: the run raised)."""
+def outcome_of(exit_code: int | None, *, stopped: bool = False) -> str:
+    """`runs_total{outcome}` for a run's exit code (None: the run raised). A run that a
+    stop request cut short is `stopped` whatever else happened: it did not finish."""
     if exit_code is None:
         return "error"
+    if stopped:
+        return "stopped"
     return {0: "success", 1: "failures", 3: "limit"}.get(exit_code, "error")
 
 
@@ -86,13 +89,13 @@ class Metrics:
     def observe(
         self,
         report: RunReport | None,
-        exit_code: int | None,
+        outcome: str,
         *,
         finished: datetime,
         duration: float,
     ) -> None:
-        """Count one finished run; `report` is None when the run raised."""
-        outcome = outcome_of(exit_code)
+        """Count one finished run (`outcome`: see outcome_of); `report` is None when the
+        run raised."""
         self.runs.labels(outcome).inc()
         self.duration.observe(duration)
         self.last_run.set(finished.timestamp())

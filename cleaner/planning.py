@@ -25,6 +25,7 @@ from cleaner.policy import Config, InUseSource, Policy, Target
 from cleaner.references import Usage, UsageIndex, resolve_in_use
 from cleaner.registry import ManifestCache, Registry, error_text
 from cleaner.shard import Shard
+from cleaner.stopping import StopRequest
 
 log = structlog.get_logger("cleaner.runner")
 
@@ -78,6 +79,7 @@ class Planner:
     cache: ManifestCache
     shard: Shard | None = None
     pacing: Pacing = field(default_factory=Pacing)
+    stop: StopRequest = field(default_factory=StopRequest)
     _limiters: dict[tuple[str | None, str | None, str], RateLimiter] = field(default_factory=dict)
 
     def plan_all(self, pool: Executor) -> list[Planned]:
@@ -112,7 +114,11 @@ class Planner:
             ref = RepositoryRef(target.region, target.registry_id or "default", "*")
             error = f"cannot list repositories: {error_text(exc)}"
             log.error(
-                "target_failed", region=target.region, registry_id=target.registry_id, error=error
+                "target_failed",
+                target=f"{target.region}/{target.registry_id or 'default registry'}",
+                region=target.region,
+                registry_id=target.registry_id,
+                error=error,
             )
             return _Scan(failed=[_failed(ref, None, error)])
         chosen = []
@@ -141,6 +147,12 @@ class Planner:
 
     def _plan(self, work: _Work) -> Planned:
         ref = work.ref
+        if self.stop.requested():
+            # Not a failure: the operator asked to stop, and the report says so.
+            plan = RepositoryPlan(
+                ref, work.policy.name, 0, error=f"not planned: {self.stop.reason}"
+            )
+            return Planned(plan, None, {})
         with structlog.contextvars.bound_contextvars(
             repository=ref.name, region=ref.region, registry_id=ref.registry_id
         ):

@@ -17,6 +17,7 @@ from cleaner.credentials import Role, TimeFetcher, assumed_session
 from cleaner.model import INDEX_MEDIA_TYPES, Image, Inventory, RepositoryRef
 from cleaner.pacing import RateLimiter, Unlimited
 from cleaner.policy import Target
+from cleaner.retries import CONNECT_TIMEOUT, watch_retries
 
 PAGE_SIZE = 1000
 BATCH_SIZE = 100
@@ -30,7 +31,11 @@ ACCEPTED_MEDIA_TYPES = [
 ]
 # ECR publishes no rate for DescribeImages/BatchDeleteImage: adaptive mode backs off on
 # ThrottlingException and retries 5xx; enough attempts to ride out a burst.
-RETRY_CONFIG = BotoConfig(retries={"mode": "adaptive", "max_attempts": 10})
+# A short connect timeout: an unreachable endpoint must be reported within seconds
+# (cleaner/retries.py bounds its retries); a slow answer still has the default 60 s.
+RETRY_CONFIG = BotoConfig(
+    retries={"mode": "adaptive", "max_attempts": 10}, connect_timeout=CONNECT_TIMEOUT
+)
 # One connection per worker thread (limits.concurrency is at most 64); the default of
 # 10 would make threads beyond that wait for a connection, or discard them.
 CLIENT_CONFIG = RETRY_CONFIG.merge(BotoConfig(max_pool_connections=64))
@@ -287,15 +292,16 @@ class Clients:
             if key not in self._clients:
                 session = self.session if role is None else self._assumed(role, region)
                 utc_timestamps(session)
-                self._clients[key] = session.client(
-                    service, region_name=region, config=CLIENT_CONFIG
-                )
+                client = session.client(service, region_name=region, config=CLIENT_CONFIG)
+                watch_retries(client)
+                self._clients[key] = client
             return self._clients[key]
 
     def _assumed(self, role: Role, region: str) -> Any:
         """One session per role, whatever the region: its credentials work in all."""
         if role not in self._sessions:
             sts = self.session.client("sts", region_name=region, config=RETRY_CONFIG)
+            watch_retries(sts)
             self._sessions[role] = assumed_session(
                 sts, role, region, time_fetcher=self._time_fetcher
             )

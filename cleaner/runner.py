@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 import structlog
 
-from cleaner.executor import execute
+from cleaner.executor import NOT_ATTEMPTED, execute
+from cleaner.exitcodes import ExitCode
 from cleaner.inuse import TargetClients
 from cleaner.model import RepositoryPlan, Status
 from cleaner.planner import check_max_deletions
@@ -18,12 +19,9 @@ from cleaner.policy import Config
 from cleaner.registry import ManifestCache, error_text
 from cleaner.report import RunReport
 from cleaner.shard import Shard
+from cleaner.stopping import StopRequest
 
 log = structlog.get_logger("cleaner.runner")
-
-EXIT_OK = 0
-EXIT_FAILURES = 1
-EXIT_LIMIT = 3
 
 
 # AWS clients for a target (its region, role and credentials): registry.Clients. The
@@ -35,6 +33,7 @@ ClientSource = TargetClients
 class RunResult:
     report: RunReport
     exit_code: int
+    stopped_by: str | None = None  # the signal (or other cause) that stopped the run early
 
 
 def _utcnow() -> datetime:
@@ -49,16 +48,19 @@ def run_once(
     dry_run: bool,
     cache: ManifestCache | None = None,
     clock: Callable[[], datetime] = _utcnow,
-    should_stop: Callable[[], bool] | None = None,
+    stop: StopRequest | None = None,
     shard: Shard | None = None,
     pacing: Pacing | None = None,
 ) -> RunResult:
     """One pass over every target. `now` is the policy's clock (read once by the caller);
     `clock` only stamps the report's start and finish. `shard`: only the repositories
-    of that shard. `pacing`: the clock and sleep of the request-rate caps (tests)."""
+    of that shard. `pacing`: the clock and sleep of the request-rate caps (tests).
+    `stop`: asked between repositories and batches; once requested, what is left is
+    reported as not attempted and the exit code is the signal's (130/143)."""
     started = clock()
     cache = cache if cache is not None else ManifestCache()
-    planner = Planner(config, clients, now, cache, shard, pacing or Pacing())
+    stop = stop or StopRequest()
+    planner = Planner(config, clients, now, cache, shard, pacing or Pacing(), stop)
     with ThreadPoolExecutor(config.limits.concurrency, thread_name_prefix="cleaner") as pool:
         # Plan everything, check the run's limit, then execute: max_deletions holds for
         # the whole run however the work is spread over threads.
@@ -74,33 +76,36 @@ def run_once(
             if item.registry is None:
                 return item.plan
             # serve's shutdown: between batches only
-            return _execute_isolated(item, dry_run, should_stop)
+            return _execute_isolated(item, dry_run, stop)
 
         results = in_pool(pool, finish, planned)
+    warnings = [warning] if warning else []
+    stopped_by = stop.cause if stop.requested() else None
+    if stopped_by is not None:
+        warnings.append(_stop_warning(stop))
+        log.warning("run_stopped_early", cause=stopped_by)
     report = RunReport(
         mode="plan" if dry_run else "run",
         now=now,
         started_at=started,
         finished_at=clock(),
         repositories=results,
-        warnings=(warning,) if warning else (),
+        warnings=tuple(warnings),
         shard=shard,
     )
     exit_code = _exit_code(report, limit_hit)
+    if stopped_by is not None and stop.exit_code is not None:
+        exit_code = stop.exit_code
     log.info("run_finished", dry_run=dry_run, exit_code=exit_code, **report.summary())
-    return RunResult(report, exit_code)
+    return RunResult(report, exit_code, stopped_by)
 
 
-def _execute_isolated(
-    item: Planned, dry_run: bool, should_stop: Callable[[], bool] | None
-) -> RepositoryPlan:
+def _execute_isolated(item: Planned, dry_run: bool, stop: StopRequest) -> RepositoryPlan:
     """One repository's unexpected error must not stop the others (AWS errors are
     already handled inside the executor, action by action)."""
     assert item.registry is not None
     try:
-        return execute(
-            item.plan, item.registry, item.expected_tags, dry_run=dry_run, should_stop=should_stop
-        )
+        return execute(item.plan, item.registry, item.expected_tags, dry_run=dry_run, stop=stop)
     except Exception as exc:
         log.exception("repository_failed", repository=item.plan.repository.name)
         plan = _not_attempted(item.plan, "the repository failed")
@@ -109,13 +114,20 @@ def _execute_isolated(
 
 def _not_attempted(plan: RepositoryPlan, why: str) -> RepositoryPlan:
     actions = tuple(
-        replace(a, status=Status.SKIPPED, reason=f"{a.reason}; not attempted: {why}")
+        replace(a, status=Status.SKIPPED, reason=f"{a.reason}; {NOT_ATTEMPTED}: {why}")
         for a in plan.actions
     )
     return replace(plan, actions=actions)
 
 
+def _stop_warning(stop: StopRequest) -> str:
+    return (
+        f"{stop.reason}: actions not attempted are reported as skipped, repositories not "
+        "reached say 'not planned'; everything else is as the registry now holds it"
+    )
+
+
 def _exit_code(report: RunReport, limit_hit: bool) -> int:
     if limit_hit:
-        return EXIT_LIMIT
-    return EXIT_FAILURES if report.summary()["failures"] else EXIT_OK
+        return ExitCode.LIMIT
+    return ExitCode.FAILURES if report.summary()["failures"] else ExitCode.OK

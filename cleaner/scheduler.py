@@ -8,20 +8,16 @@ batch boundary; `serve` then writes the run's report and exits 0.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cleaner import logs
 from cleaner.cron import trigger_from_crontab
+from cleaner.exitcodes import ExitCode
 from cleaner.health import parse_listen
 from cleaner.policy import Config
-from cleaner.service import EXIT_USAGE, ServeOptions, Service
-
-EXIT_FAILED = 1
+from cleaner.service import ServeOptions, Service
+from cleaner.stopping import stop_on_signals
 
 
 def serve_command(args: argparse.Namespace, config: Config) -> int:
@@ -35,7 +31,7 @@ def serve_command(args: argparse.Namespace, config: Config) -> int:
         problem = problem or f"--listen: {exc}"
     if problem:
         print(f"ecr-cleaner: error: {problem}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     logs.configure(args.log_format, args.log_level)
     options = ServeOptions(
         dry_run=args.dry_run,
@@ -54,30 +50,15 @@ def serve(config: Config, options: ServeOptions) -> int:
     """The `serve` command once its arguments are checked: `--once` runs one pass now and
     returns its exit code; otherwise runs on `config.schedule` until SIGTERM/SIGINT."""
     service = Service(config, options)
-    with stop_on_signals(service.request_stop):
+    with stop_on_signals(service.stop):
         if options.once:
             code = service.run_pass()
-            return EXIT_FAILED if code is None else code
+            if service.stop.requested():
+                return ExitCode.OK  # serve exits 0 when asked to stop, --once too
+            return ExitCode.FAILURES if code is None else code
         if config.schedule is None:
             raise ValueError("serve needs a schedule section (or --once)")
         trigger = trigger_from_crontab(
             config.schedule.cron, config.schedule.timezone, jitter=options.jitter or None
         )
         return service.serve_forever(trigger)
-
-
-@contextlib.contextmanager
-def stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
-    """SIGTERM and SIGINT call `stop` instead of killing the process (restored after:
-    `serve` may run inside another program, such as a test runner)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
-    for sig in previous:
-        signal.signal(sig, lambda *_: stop())
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

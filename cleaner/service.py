@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped]
 
-from cleaner.executor import SHUTTING_DOWN
+from cleaner.exitcodes import ExitCode
 from cleaner.health import HealthServer
 from cleaner.metrics import Metrics, outcome_of
 from cleaner.policy import Config
@@ -37,13 +37,11 @@ from cleaner.registry import Clients, ManifestCache, error_text
 from cleaner.report_dir import ReportDirectory
 from cleaner.runner import ClientSource, RunResult, run_once
 from cleaner.shard import Shard
+from cleaner.stopping import StopRequest
 
 log = structlog.get_logger("cleaner.service")
 
 JOB_ID = "ecr-cleaner"
-EXIT_OK = 0
-EXIT_USAGE = 2
-STOPPED_EARLY = "stopped early: shutting down; actions not attempted are reported as skipped"
 
 
 def _utcnow() -> datetime:
@@ -71,10 +69,11 @@ class LastRun:
     error: str | None = None
     report_path: str | None = None
     summary: Mapping[str, int] | None = None
+    stopped_by: str | None = None  # a stop request ended the run early
 
     @property
     def outcome(self) -> str:
-        return outcome_of(self.exit_code)
+        return outcome_of(self.exit_code, stopped=self.stopped_by is not None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +85,7 @@ class LastRun:
             "error": self.error,
             "report": self.report_path,
             "summary": dict(self.summary) if self.summary is not None else None,
+            "stopped_by": self.stopped_by,
         }
 
 
@@ -115,7 +115,7 @@ class Service:
         self._monotonic = monotonic
         self.cache = ManifestCache()  # manifests are immutable: one cache for every run
         self.metrics = Metrics()
-        self.stop_requested = threading.Event()
+        self.stop = StopRequest()
         self.in_progress = threading.Event()
         self.last_run: LastRun | None = None
         self.scheduler: BackgroundScheduler | None = None
@@ -128,9 +128,9 @@ class Service:
             else None
         )
 
-    def request_stop(self) -> None:
+    def request_stop(self, cause: str = "shutdown") -> None:
         """Safe from a signal handler: sets a flag, nothing else."""
-        self.stop_requested.set()
+        self.stop.request(cause)
 
     def run_pass(self) -> int | None:
         """One cleaning pass; its exit code, or None if it raised (logged, never re-raised:
@@ -150,7 +150,7 @@ class Service:
                     dry_run=self.options.dry_run,
                     cache=self.cache,
                     clock=self._clock,
-                    should_stop=self.stop_requested.is_set,
+                    stop=self.stop,
                     shard=self.options.shard,
                 )
             except Exception as exc:
@@ -161,14 +161,19 @@ class Service:
                 self.in_progress.clear()
                 self.metrics.in_progress.set(0)
             report = result.report
-            if _stopped_early(result):
-                log.warning("run_stopped_early", reason="shutting down")
-                report = replace(report, warnings=(*report.warnings, STOPPED_EARLY))
             path = self._write_report(report, run_id)
+            summary = report.summary()
             last = LastRun(
-                run_id, now, report.finished_at, result.exit_code, None, path, report.summary()
+                run_id,
+                now,
+                report.finished_at,
+                result.exit_code,
+                None,
+                path,
+                summary,
+                stopped_by=result.stopped_by,
             )
-            self._finish(last, started, RunResult(report, result.exit_code))
+            self._finish(last, started, result)
             return result.exit_code
 
     def _write_report(self, report: Any, run_id: str) -> str | None:
@@ -185,7 +190,7 @@ class Service:
         duration = self._monotonic() - started
         self.metrics.observe(
             result.report if result else None,
-            last.exit_code,
+            last.outcome,
             finished=last.finished_at,
             duration=duration,
         )
@@ -245,7 +250,7 @@ class Service:
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         running = bool(self.scheduler is not None and self.scheduler.running)
-        stopping = self.stop_requested.is_set()
+        stopping = self.stop.requested()
         last = self.last_run
         failed = last is not None and last.exit_code is None
         healthy = running and not stopping and not failed
@@ -271,7 +276,7 @@ class Service:
             http = HealthServer(host, port, self.health, self.metrics.render)
         except OSError as exc:
             log.error("cannot_listen", listen=f"{host}:{port}", error=str(exc))
-            return EXIT_USAGE
+            return ExitCode.USAGE
         http.start()
         scheduler = self.build_scheduler(trigger)
         scheduler.start()
@@ -281,20 +286,14 @@ class Service:
         log.info("serve_started", listen=f"{host}:{port}", next_run=_iso(self.next_run()))
         try:
             # A timed wait: the main thread must wake up to run signal handlers.
-            while not self.stop_requested.wait(1.0):
+            while not self.stop.wait(1.0):
                 pass
             log.info("shutdown_requested", run_in_progress=self.in_progress.is_set())
             scheduler.shutdown(wait=True)  # returns once the job in progress has returned
         finally:
             http.stop()
         log.info("serve_stopped")
-        return EXIT_OK
-
-
-def _stopped_early(result: RunResult) -> bool:
-    return any(
-        a.reason.endswith(SHUTTING_DOWN) for r in result.report.repositories for a in r.actions
-    )
+        return ExitCode.OK
 
 
 def _iso(when: datetime | None) -> str | None:

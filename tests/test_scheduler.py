@@ -18,7 +18,7 @@ from cleaner.cron import trigger_from_crontab
 from cleaner.model import Status
 from cleaner.registry import ManifestCache
 from cleaner.runner import RunResult
-from cleaner.service import JOB_ID, STOPPED_EARLY, ServeOptions
+from cleaner.service import JOB_ID, ServeOptions
 
 FAR = DateTrigger(run_date=datetime(2099, 1, 1, tzinfo=UTC))
 
@@ -59,9 +59,9 @@ def test_each_run_reads_the_clock_once_and_shares_the_manifest_cache() -> None:
     assert isinstance(first["cache"], ManifestCache)
     assert first["cache"] is second["cache"] is svc.cache
     assert first["dry_run"] is False
-    assert first["should_stop"]() is False
+    assert first["stop"].requested() is False
     svc.request_stop()
-    assert first["should_stop"]() is True
+    assert first["stop"].requested() is True
 
 
 def test_a_run_that_raises_is_logged_and_the_next_run_still_happens(
@@ -158,11 +158,11 @@ def test_a_run_still_going_when_the_next_is_due_is_skipped_not_overlapped() -> N
     assert runner.max_active == 1
 
 
-def test_a_stop_during_a_run_waits_for_it_and_marks_its_report(tmp_path: Path) -> None:
+def test_a_stop_during_a_run_waits_for_it_and_records_it_as_stopped(tmp_path: Path) -> None:
     skipped = replace(
-        action(2, Status.SKIPPED), reason="pushed 9d ago; not attempted: shutting down"
+        action(2, Status.SKIPPED), reason="pushed 9d ago; not attempted: stopped by SIGTERM"
     )
-    result = RunResult(report(action(1, Status.DELETED), skipped), 0)
+    result = RunResult(report(action(1, Status.DELETED), skipped), 0, stopped_by="SIGTERM")
     release = threading.Event()
     runner = FakeRunner(results=[result], block=release)
     svc = service(runner, ServeOptions(listen=("127.0.0.1", 0), report_dir=tmp_path))
@@ -182,7 +182,13 @@ def test_a_stop_during_a_run_waits_for_it_and_marks_its_report(tmp_path: Path) -
         thread.join(5)
     assert codes == [0]
     (written,) = tmp_path.glob("report-*.json")
-    assert STOPPED_EARLY in json.loads(written.read_text())["warnings"]
+    assert json.loads(written.read_text())["summary"]["images_deleted"] == 1
+    # A stopped run is not a success: its own outcome, and no new last-success time.
+    assert svc.last_run is not None and svc.last_run.outcome == "stopped"
+    metrics = svc.metrics.render().decode()
+    assert 'ecr_cleaner_runs_total{outcome="stopped"} 1.0' in metrics
+    assert 'ecr_cleaner_runs_total{outcome="success"} 0.0' in metrics
+    assert "ecr_cleaner_last_success_timestamp_seconds 0.0" in metrics
 
 
 def test_serve_needs_a_schedule_unless_once(tmp_path: Path) -> None:

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from cleaner.executor import SHUTTING_DOWN, execute
+from cleaner.executor import execute
 from cleaner.model import Action, ActionKind, RepositoryPlan, Status
 from cleaner.registry import ManifestCache, Registry
 from cleaner.sandbox import RepoSeeder, Sandbox
+from cleaner.stopping import StopRequest
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+NOT_ATTEMPTED = "not attempted: stopped by SIGTERM"
+
+
+class StopAfterDeletes(StopRequest):
+    """A SIGTERM that arrives once the sandbox has seen `n` BatchDeleteImage calls."""
+
+    def __init__(self, sb: Sandbox, n: int) -> None:
+        super().__init__()
+        self.sb, self.n = sb, n
+        self.cause = "SIGTERM"
+
+    def requested(self) -> bool:
+        return self.sb.faults.calls["BatchDeleteImage"] >= self.n
 
 
 def run(
@@ -23,7 +37,7 @@ def run(
         registry,
         expected,
         dry_run=False,
-        should_stop=lambda: sb.faults.calls["BatchDeleteImage"] >= stop_after_deletes,
+        stop=StopAfterDeletes(sb, stop_after_deletes),
     )
 
 
@@ -37,7 +51,7 @@ def test_a_stop_before_the_first_batch_attempts_nothing(
     digests = repo.bulk(5, start=T0, tag_every=0)
     result = run(registry, [delete(d) for d in digests], 0, sb)
     assert {a.status for a in result.actions} == {Status.SKIPPED}
-    assert all(a.reason == f"old; {SHUTTING_DOWN}" for a in result.actions)
+    assert all(a.reason == f"old; {NOT_ATTEMPTED}" for a in result.actions)
     assert sb.faults.calls["BatchDeleteImage"] == 0
     assert set(repo.snapshot()) == set(digests)
 
@@ -56,7 +70,7 @@ def test_a_stop_after_one_batch_skips_the_rest_including_children(
     assert len(deleted) == 100 and len(skipped) == len(actions) - 100
     for child in index.children:
         assert status[child] is Status.SKIPPED
-    assert all(a.reason.endswith(SHUTTING_DOWN) for a in result.actions if a.digest in skipped)
+    assert all(a.reason.endswith(NOT_ATTEMPTED) for a in result.actions if a.digest in skipped)
     assert set(repo.snapshot()) == skipped
     assert sb.faults.calls["BatchDeleteImage"] == 1
 
