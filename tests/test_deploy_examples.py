@@ -90,6 +90,27 @@ def test_ecs_template_runs_the_task_on_an_eventbridge_schedule() -> None:
     assert target["EcsParameters"]["TaskDefinitionArn"] == {"Ref": "TaskDefinition"}
 
 
+def test_ecs_template_lets_cloudformation_name_what_would_collide() -> None:
+    """IAM names are global to the account and log group names to the region: a fixed
+    one fails the second stack (in another region, or the same one) at create time.
+    CloudFormation makes unique names when the template gives none. (The task
+    definition's Family is no such name: stacks sharing one add revisions to it.)"""
+    template = json.loads((DEPLOY / "ecs" / "scheduled-task.json").read_text())
+    fixed = {
+        f"{logical}.{key}": value
+        for logical, resource in template["Resources"].items()
+        for key, value in resource.get("Properties", {}).items()
+        # A literal *Name; one made with Fn::Sub from the stack or region is unique.
+        if key.endswith("Name") and isinstance(value, str)
+    }
+    assert fixed == {}
+    kinds = {r["Type"] for r in template["Resources"].values()}
+    assert {"AWS::IAM::Role", "AWS::Logs::LogGroup"} <= kinds
+    outputs = template["Outputs"]
+    assert outputs["TaskRoleArn"]["Value"] == {"Fn::GetAtt": ["TaskRole", "Arn"]}
+    assert outputs["LogGroupName"]["Value"] == {"Ref": "LogGroup"}
+
+
 @pytest.mark.parametrize("path", sorted(DEPLOY.rglob("*.yaml")), ids=lambda p: p.name)
 def test_every_kubernetes_example_parses(path: Path) -> None:
     assert all(
