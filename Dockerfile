@@ -7,26 +7,36 @@
 # BASE_IMAGE is any Debian-like image with python3 (>= 3.11) and its venv module.
 ARG BASE_IMAGE=python:3.11-slim
 
+# The runtime venv is made here and copied whole into the final stage: pip stays in
+# this stage's /opt/build and is never installed into /opt/ecr-cleaner.
 FROM ${BASE_IMAGE} AS build
 WORKDIR /src
+RUN python3 -m venv /opt/build \
+    && python3 -m venv --without-pip /opt/ecr-cleaner
+# Exactly the versions in the lock (`make lock`), each checked against its hash. The
+# lock pins every transitive dependency, so --no-deps lets nothing unpinned in. Copied
+# before the source, so editing the code does not reinstall the dependencies.
+COPY requirements/runtime.txt ./requirements/
+RUN /opt/build/bin/pip --python /opt/ecr-cleaner/bin/python install \
+        --no-cache-dir --disable-pip-version-check --require-hashes --no-deps \
+        -r requirements/runtime.txt
 # Only what the wheel is made of, so edits to tests or docs do not rebuild it.
 COPY pyproject.toml README.md ./
 COPY cleaner ./cleaner
-RUN python3 -m venv /opt/build \
-    && /opt/build/bin/pip wheel --no-cache-dir --disable-pip-version-check --no-deps \
-        --wheel-dir /dist .
+# The project itself without dependencies (all came from the lock); `pip check` then
+# fails the build if the lock lacks something pyproject.toml requires.
+RUN /opt/build/bin/pip --python /opt/ecr-cleaner/bin/python install \
+        --no-cache-dir --disable-pip-version-check --no-deps . \
+    && /opt/build/bin/pip --python /opt/ecr-cleaner/bin/python check \
+        --disable-pip-version-check
 
 FROM ${BASE_IMAGE}
 ENV PATH=/opt/ecr-cleaner/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
-COPY --from=build /dist/ /tmp/dist/
 # The runtime dependencies only (no dev or sandbox extras), in a venv of their own.
-RUN python3 -m venv /opt/ecr-cleaner \
-    && /opt/ecr-cleaner/bin/pip install --no-cache-dir --disable-pip-version-check \
-        /tmp/dist/*.whl \
-    && rm -rf /tmp/dist \
-    && groupadd --gid 10001 ecr-cleaner \
+COPY --from=build /opt/ecr-cleaner /opt/ecr-cleaner
+RUN groupadd --gid 10001 ecr-cleaner \
     && useradd --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home \
         --shell /usr/sbin/nologin ecr-cleaner \
     && mkdir -p /etc/ecr-cleaner

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo sandbox bench bench-sandbox clean container
+.PHONY: test lint typecheck pytest demo sandbox bench bench-sandbox clean container lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,20 @@ bench: $(STAMP)
 
 bench-sandbox: $(STAMP)
 	$(BIN)/python -m bench.sandbox_scale 100000
+
+# requirements/runtime.txt: every runtime dependency, transitive ones too, pinned with
+# the sha256 of each of its files; the Dockerfile installs exactly that. `make lock`
+# re-resolves pyproject.toml's dependencies to the newest versions it allows (review
+# the diff); `make lock LOCK_UPGRADE=` keeps the current pins where they still fit,
+# to add or drop one dependency without moving the others. Run it with the Python
+# minor version of the image (3.11), which the file's header records.
+# Extras the image carries go in LOCK_EXTRAS (space-separated): their dependencies are
+# then locked too and the image gets them. Never `dev` or `sandbox`.
+LOCK_EXTRAS  :=
+LOCK_UPGRADE := --upgrade
+lock: $(STAMP)
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet $(LOCK_UPGRADE) \
+		--generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+		$(addprefix --extra=,$(LOCK_EXTRAS)) \
+		--output-file requirements/runtime.txt pyproject.toml

@@ -6,11 +6,15 @@ in one process — tests, mostly — from sharing counters.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.metrics_core import Metric
 
+from cleaner import __version__
 from cleaner.model import Status
 from cleaner.report import RunReport
 
@@ -32,6 +36,28 @@ def outcome_of(exit_code: int | None, *, stopped: bool = False) -> str:
     return {0: "success", 1: "failures", 3: "limit"}.get(exit_code, "error")
 
 
+class _WithoutCreated:
+    """The registry's metrics minus their `*_created` samples.
+
+    prometheus_client adds a `_created` series (when the series was made, Unix time) to
+    every counter and histogram; in the text format it is one more gauge per series,
+    which Prometheus stores and nothing here reads. Its own switch,
+    `disable_created_metrics()`, flips a module-wide flag for every registry in the
+    process, including ones that other code (a host application, a library) exports
+    and may rely on. Filtering at render time changes this registry's output only.
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in self._registry.collect():
+            created = metric.name + "_created"
+            kept = copy.copy(metric)  # a new samples list; the collected family is left alone
+            kept.samples = [s for s in metric.samples if s.name != created]
+            yield kept
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -39,18 +65,14 @@ class Metrics:
         self.runs = Counter("ecr_cleaner_runs", "Cleaning runs by outcome", ["outcome"], registry=r)
         for outcome in OUTCOMES:
             self.runs.labels(outcome)  # every outcome exported from the start, at 0
-        # mode="run" counts what was deleted, mode="plan" what a dry run would delete.
-        self.images_deleted = Counter(
-            "ecr_cleaner_images_deleted", "Images deleted", ["mode"], registry=r
-        )
+        # What was really deleted: a dry run (`serve --dry-run`) deletes nothing and adds
+        # nothing here, so a sum over these never mixes plans with deletions.
+        self.images_deleted = Counter("ecr_cleaner_images_deleted", "Images deleted", registry=r)
         self.tags_removed = Counter(
-            "ecr_cleaner_tags_removed", "Tags removed from images kept", ["mode"], registry=r
+            "ecr_cleaner_tags_removed", "Tags removed from images kept", registry=r
         )
         self.bytes_reclaimed = Counter(
-            "ecr_cleaner_bytes_reclaimed",
-            "Sum of imageSizeInBytes of deleted images",
-            ["mode"],
-            registry=r,
+            "ecr_cleaner_bytes_reclaimed", "Sum of imageSizeInBytes of deleted images", registry=r
         )
         self.failures = Counter(
             "ecr_cleaner_failures",
@@ -85,6 +107,12 @@ class Metrics:
             buckets=DURATION_BUCKETS,
             registry=r,
         )
+        # The usual build_info idiom: join on it to see which version produced a series.
+        self.build_info = Gauge(
+            "ecr_cleaner_build_info", "The running ecr-cleaner's version", ["version"], registry=r
+        )
+        self.build_info.labels(__version__).set(1)
+        self._exported = _WithoutCreated(self.registry)
 
     def observe(
         self,
@@ -104,10 +132,10 @@ class Metrics:
         if report is None:
             return
         summary = report.summary()
-        mode = report.mode
-        self.images_deleted.labels(mode).inc(summary["images_deleted"])
-        self.tags_removed.labels(mode).inc(summary["tags_removed"])
-        self.bytes_reclaimed.labels(mode).inc(summary["bytes_reclaimed"])
+        if report.mode != "plan":  # a plan's summary counts what it would delete
+            self.images_deleted.inc(summary["images_deleted"])
+            self.tags_removed.inc(summary["tags_removed"])
+            self.bytes_reclaimed.inc(summary["bytes_reclaimed"])
         self.images_scanned.set(summary["images_scanned"])
         for repository in report.repositories:
             if repository.failed:
@@ -120,4 +148,4 @@ class Metrics:
         self.next_run.set(when.timestamp() if when is not None else 0)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        return generate_latest(self._exported)

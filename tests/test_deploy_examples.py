@@ -90,6 +90,69 @@ def test_ecs_template_runs_the_task_on_an_eventbridge_schedule() -> None:
     assert target["EcsParameters"]["TaskDefinitionArn"] == {"Ref": "TaskDefinition"}
 
 
+def test_ecs_template_lets_cloudformation_name_what_would_collide() -> None:
+    """IAM names are global to the account and log group names to the region: a fixed
+    one fails the second stack (in another region, or the same one) at create time.
+    CloudFormation makes unique names when the template gives none. (The task
+    definition's Family is no such name: stacks sharing one add revisions to it.)"""
+    template = json.loads((DEPLOY / "ecs" / "scheduled-task.json").read_text())
+    fixed = {
+        f"{logical}.{key}": value
+        for logical, resource in template["Resources"].items()
+        for key, value in resource.get("Properties", {}).items()
+        # A literal *Name; one made with Fn::Sub from the stack or region is unique.
+        if key.endswith("Name") and isinstance(value, str)
+    }
+    assert fixed == {}
+    kinds = {r["Type"] for r in template["Resources"].values()}
+    assert {"AWS::IAM::Role", "AWS::Logs::LogGroup"} <= kinds
+    outputs = template["Outputs"]
+    assert outputs["TaskRoleArn"]["Value"] == {"Fn::GetAtt": ["TaskRole", "Arn"]}
+    assert outputs["LogGroupName"]["Value"] == {"Ref": "LogGroup"}
+
+
+# The first Kubernetes release whose API server, as shipped (beta features on), serves
+# each kind and field the examples use. Beta here, GA later: see each file's header.
+KIND_SINCE = {
+    ("v1", "ServiceAccount"): (1, 0),
+    ("v1", "ConfigMap"): (1, 2),
+    ("apps/v1", "Deployment"): (1, 9),
+    ("batch/v1", "CronJob"): (1, 21),
+}
+FIELD_SINCE = {
+    "seccompProfile": (1, 19),
+    "completionMode": (1, 22),  # Indexed Jobs, and JOB_COMPLETION_INDEX in their pods
+    "timeZone": (1, 25),
+    "podFailurePolicy": (1, 26),
+    "backoffLimitPerIndex": (1, 29),
+    "maxFailedIndexes": (1, 29),
+}
+
+
+def keys(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        return set(node).union(*(keys(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(keys(value) for value in node))
+    return set()
+
+
+@pytest.mark.parametrize(
+    "path", sorted((DEPLOY / "kubernetes").glob("*.yaml")), ids=lambda p: p.name
+)
+def test_each_manifest_states_the_kubernetes_version_it_needs(path: Path) -> None:
+    text = path.read_text()
+    stated = re.match(r"# Kubernetes >= (\d+)\.(\d+)\b", text)
+    assert stated, f"{path.name} does not start with '# Kubernetes >= X.Y'"
+    needed = [(1, 0)]
+    for doc in yaml.safe_load_all(text):
+        needed.append(KIND_SINCE[(doc["apiVersion"], doc["kind"])])
+        needed += [FIELD_SINCE[key] for key in keys(doc) & set(FIELD_SINCE)]
+    assert (int(stated[1]), int(stated[2])) == max(needed)
+    readme = (ROOT / "README.md").read_text()
+    assert re.search(rf"{re.escape(path.name)}.*Kubernetes >= {stated[1]}\.{stated[2]}\b", readme)
+
+
 @pytest.mark.parametrize("path", sorted(DEPLOY.rglob("*.yaml")), ids=lambda p: p.name)
 def test_every_kubernetes_example_parses(path: Path) -> None:
     assert all(

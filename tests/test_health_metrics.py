@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 from apscheduler.triggers.date import DateTrigger  # type: ignore[import-untyped]
+from prometheus_client import CollectorRegistry, Counter, generate_latest
 from serve_support import NOW, FakeRunner, action, report, service
 
+from cleaner import __version__
 from cleaner.health import HealthServer, parse_listen
 from cleaner.model import ActionKind, Status
 from cleaner.runner import RunResult
@@ -104,9 +106,9 @@ def test_metrics_count_runs_deletions_failures_and_time(endpoint: Any) -> None:
     assert metric(text, 'ecr_cleaner_runs_total{outcome="error"}') == 1
     assert metric(text, 'ecr_cleaner_runs_total{outcome="success"}') == 1
     assert metric(text, 'ecr_cleaner_runs_total{outcome="limit"}') == 0
-    assert metric(text, 'ecr_cleaner_images_deleted_total{mode="run"}') == 2
-    assert metric(text, 'ecr_cleaner_tags_removed_total{mode="run"}') == 1
-    assert metric(text, 'ecr_cleaner_bytes_reclaimed_total{mode="run"}') == 3000
+    assert metric(text, "ecr_cleaner_images_deleted_total") == 2
+    assert metric(text, "ecr_cleaner_tags_removed_total") == 1
+    assert metric(text, "ecr_cleaner_bytes_reclaimed_total") == 3000
     assert metric(text, 'ecr_cleaner_failures_total{code="KmsError"}') == 1
     assert metric(text, "ecr_cleaner_last_success_timestamp_seconds") == (
         NOW.timestamp() + 5  # the fake report finishes 5 s after `now`
@@ -117,17 +119,41 @@ def test_metrics_count_runs_deletions_failures_and_time(endpoint: Any) -> None:
     assert metric(text, "ecr_cleaner_images_scanned") == 10
 
 
-def test_dry_run_counts_go_to_mode_plan_and_repository_failures_count() -> None:
-    svc = service(
-        FakeRunner(
-            results=[RunResult(report(action(1, Status.PLANNED), mode="plan", failed=True), 1)]
-        )
+def test_a_dry_run_counts_as_a_run_but_deletes_nothing_and_its_failures_count() -> None:
+    planned = report(
+        action(1, Status.PLANNED),
+        action(2, Status.PLANNED, kind=ActionKind.REMOVE_TAG),
+        mode="plan",
+        failed=True,
     )
+    svc = service(FakeRunner(results=[RunResult(planned, 1)]))
     svc.run_pass()
     text = svc.metrics.render().decode()
-    assert metric(text, 'ecr_cleaner_images_deleted_total{mode="plan"}') == 1
+    assert metric(text, 'ecr_cleaner_runs_total{outcome="failures"}') == 1
+    assert metric(text, "ecr_cleaner_images_deleted_total") == 0
+    assert metric(text, "ecr_cleaner_tags_removed_total") == 0
+    assert metric(text, "ecr_cleaner_bytes_reclaimed_total") == 0
     assert metric(text, 'ecr_cleaner_failures_total{code="RepositoryFailed"}') == 1
+    assert metric(text, "ecr_cleaner_images_scanned") == 10
     assert "ecr_cleaner_last_success_timestamp_seconds 0.0" in text
+    assert "mode=" not in text  # no series of plans beside the deletions
+
+
+def test_metrics_have_build_info_and_no_created_series(endpoint: Any) -> None:
+    svc = service(FakeRunner(results=[RunResult(report(action(1, Status.DELETED)), 0)]))
+    svc.run_pass()
+    text = get(endpoint(svc) + "/metrics")[2]
+    assert metric(text, f'ecr_cleaner_build_info{{version="{__version__}"}}') == 1
+    assert "# TYPE ecr_cleaner_build_info gauge" in text
+    assert "ecr_cleaner_run_duration_seconds_count" in text  # the histogram is there...
+    assert "_created" not in text  # ...without its _created series, nor the counters'
+
+
+def test_dropping_created_series_leaves_other_registries_alone() -> None:
+    service(FakeRunner()).metrics.render()
+    other = CollectorRegistry()
+    Counter("elsewhere", "A counter of some other code in the process", registry=other).inc()
+    assert "elsewhere_created" in generate_latest(other).decode()
 
 
 def test_two_services_do_not_share_metrics() -> None:
