@@ -83,7 +83,7 @@ def run_once(
         started_at=started,
         finished_at=clock(),
         repositories=results,
-        warnings=(warning,) if warning else (),
+        warnings=(*planner.warnings, *((warning,) if warning else ())),
         shard=shard,
     )
     exit_code = _exit_code(report, limit_hit)
