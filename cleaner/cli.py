@@ -29,6 +29,11 @@ class UsageError(Exception):
     """Bad input on the command line or in the policy file: exit 2, nothing touched."""
 
 
+class ConfigInvalid(UsageError):
+    """The policy file's errors, one a line, each already starting with its place
+    (FILE:LINE:COL), so they are printed as they are, the way compilers print errors."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ecr-cleaner", description="Scheduled image-retention cleaner for Amazon ECR."
@@ -118,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         now = parse_now(args.now, datetime.now(UTC))
     except UsageError as exc:
-        print(f"ecr-cleaner: error: {exc}", file=sys.stderr)
+        prefix = "" if isinstance(exc, ConfigInvalid) else "ecr-cleaner: error: "
+        print(f"{prefix}{exc}", file=sys.stderr)
         return EXIT_USAGE
     return _run(args, config, now)
 
@@ -161,7 +167,7 @@ def _load(path: str | None) -> Config:
     try:
         return load_config(path)
     except ConfigError as exc:
-        raise UsageError(f"{path}:\n{exc}") from exc
+        raise ConfigInvalid(str(exc)) from exc
 
 
 def parse_now(text: str | None, real_now: datetime) -> datetime:

@@ -12,10 +12,12 @@ from math import inf
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from yaml.nodes import Node
+
 from cleaner import config_fields as f
-from cleaner.config_fields import Issues, item, key, parse_duration
+from cleaner.config_fields import Issues, Problem, item, key, parse_duration
 from cleaner.config_policies import parse_policies
-from cleaner.config_yaml import read_yaml
+from cleaner.config_yaml import locate, read_yaml
 from cleaner.cron import trigger_from_crontab
 from cleaner.policy import Config, Limits, NamePatterns, OrphanedReferrers, Schedule, Target
 
@@ -81,12 +83,13 @@ def load_config(path: str | Path) -> Config:
 
 
 def load_config_text(text: str, source: str = "<string>") -> Config:
-    """The policy file's text as a Config; `source` names it in file-level errors."""
-    data, problems = read_yaml(text, source)
+    """The policy file's text as a Config. Each error starts with `source` and the line
+    and column of what it is about: `policy.yaml:7:26: policies[0]...: must be ...`."""
+    data, root, problems = read_yaml(text, source)
     if data is None and problems:
         raise ConfigError(problems)
     try:
-        config = parse_config(data, source)
+        config = parse_config(data, source, root)
     except ConfigError as exc:
         raise ConfigError([*problems, *exc.errors]) from None
     if problems:
@@ -94,12 +97,30 @@ def load_config_text(text: str, source: str = "<string>") -> Config:
     return config
 
 
-def parse_config(data: object, source: str = "<config>") -> Config:
-    """Already-parsed YAML (or JSON) data as a Config; raises ConfigError with every error."""
+def parse_config(data: object, source: str = "<config>", root: Node | None = None) -> Config:
+    """Already-parsed YAML (or JSON) data as a Config; raises ConfigError with every error.
+    `root`: the YAML nodes `data` was read from, to put `source:line:column` before each."""
+
+    def where(problem: Problem) -> str:
+        if root is None:
+            return f"{problem}"
+        line, column = locate(root, problem.path, at_key=problem.at_key)
+        # The whole file's problem has no path to show, only its place.
+        return f"{source}:{line}:{column}: {problem.message if not problem.path else problem}"
+
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f.describe(data)
         message = "the top level must be a mapping with version, targets and policies"
-        raise ConfigError([f"{source}: {message} (got {got})"])
+        top = Problem("", f"{message} (got {got})")
+        raise ConfigError([where(top) if root is not None else f"{source}: {top.message}"])
+    parsed = _parse(data)
+    if isinstance(parsed, Config):
+        return parsed
+    raise ConfigError([where(p) for p in parsed.problems])
+
+
+def _parse(data: dict[str, object]) -> Config | Issues:
+    """The Config, or every problem found."""
     issues = Issues()
     top = f.mapping(issues, "", data, TOP_KEYS)
     assert top is not None  # data is a dict
@@ -113,8 +134,8 @@ def parse_config(data: object, source: str = "<config>") -> Config:
     policies = parse_policies(issues, top)
     limits = top.field("limits", _limits) or Limits()
     schedule = top.field("schedule", _schedule)
-    if issues.errors:
-        raise ConfigError(issues.errors)
+    if issues.problems:
+        return issues
     return Config(targets=targets, policies=policies, limits=limits, schedule=schedule)
 
 

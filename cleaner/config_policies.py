@@ -227,7 +227,8 @@ def _in_use_source(issues: Issues, path: str, value: object) -> InUseSource | No
         return None
     ((kind, raw),) = value.items()
     if kind not in IN_USE_OPTIONS:
-        issues.add(key(path, str(kind)), f"unknown in-use source (expected one of: {kinds})")
+        message = f"unknown in-use source (expected one of: {kinds})"
+        issues.add(key(path, str(kind)), message, at_key=True)
         return None
     required = IN_USE_REQUIRED.get(kind, ())
     section = f.mapping(issues, key(path, kind), raw, IN_USE_OPTIONS[kind], required)
