@@ -126,6 +126,10 @@ def _parse(data: dict[str, object]) -> Config | Issues:
     assert top is not None  # data is a dict
     if "version" not in top:
         issues.add("version", "required (must be 1)")
+    elif isinstance(top.values["version"], str):
+        # `version: "1"` looks right; say why it is not.
+        got = f.describe(top.values["version"])
+        issues.add("version", f"must be the number 1, not a string (got {got})")
     elif type(top.values["version"]) is not int or top.values["version"] != 1:
         issues.add("version", f"must be 1 (got {f.describe(top.values['version'])})")
     if "targets" not in top:
