@@ -33,8 +33,7 @@ def test_config_errors_are_one_line_each_with_file_line_and_column(
         f"{path}:1:10: version: must be the number 1, not a string (got '1')",
         f"{path}:7:33: policies[0].rules[0].expire.pushed_before: must be a duration: an integer"
         " and a unit s, m, h, d or w, like 14d (got '7x')",
-        f"{path}:8:18: schedule.cron: invalid cron expression: Error validating expression"
-        " '61': the last value (61) is higher than the maximum value (59)",
+        f"{path}:8:18: schedule.cron: invalid cron expression: minute field '61': must be 0-59",
     ]
 
 
