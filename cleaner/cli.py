@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -211,10 +211,17 @@ def _run(args: argparse.Namespace, config: Config, now: datetime) -> int:
     return result.exit_code
 
 
-def _seconds(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number of seconds >= 0, got {text!r}")
-    return int(text)
+def _whole(unit: str) -> Callable[[str], int]:
+    """An option's type: a whole number >= 0 of `unit`, which the error message names."""
+
+    def parse(text: str) -> int:
+        if not (text.isascii() and text.isdigit()):
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number of {unit} >= 0, got {text!r}"
+            )
+        return int(text)
+
+    return parse
 
 
 def _add_serve(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -234,21 +241,21 @@ def _add_serve(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     serve.add_argument("--report-dir", help="write each run's JSON report into this directory")
     serve.add_argument(
         "--keep-reports",
-        type=_seconds,
+        type=_whole("reports"),
         default=30,
         metavar="N",
         help="keep the newest N reports in --report-dir (default 30; 0 keeps all)",
     )
     serve.add_argument(
         "--jitter",
-        type=_seconds,
+        type=_whole("seconds"),
         default=0,
         metavar="SECONDS",
         help="start each run up to this much later, at random (default 0)",
     )
     serve.add_argument(
         "--misfire-grace",
-        type=_seconds,
+        type=_whole("seconds"),
         default=3600,
         metavar="SECONDS",
         help="a run that could not start on time still starts within this (default 3600)",

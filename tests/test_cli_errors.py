@@ -41,3 +41,24 @@ def test_a_missing_file_is_one_line_too(tmp_path: Path, capsys: pytest.CaptureFi
     path = tmp_path / "nope.yaml"
     assert main(["validate", "--config", str(path)]) == 2
     assert capsys.readouterr().err.splitlines() == [f"{path}: no such file"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--keep-reports", "-1", "expected a whole number of reports >= 0, got '-1'"),
+        ("--keep-reports", "2.5", "expected a whole number of reports >= 0, got '2.5'"),
+        ("--jitter", "-1", "expected a whole number of seconds >= 0, got '-1'"),
+        ("--misfire-grace", "1h", "expected a whole number of seconds >= 0, got '1h'"),
+        ("--misfire-grace", "²", "expected a whole number of seconds >= 0, got '²'"),
+    ],
+)
+def test_serve_options_name_their_unit(
+    capsys: pytest.CaptureFixture[str], option: str, value: str, message: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--config", "policy.yaml", option, value])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"ecr-cleaner serve: error: argument {option}: {message}"
+    )
