@@ -124,7 +124,8 @@ class Planner:
             log.error(
                 "target_failed", region=target.region, registry_id=target.registry_id, error=error
             )
-            return _Scan(reported=[_failed(ref, None, error)])
+            plan = RepositoryPlan(ref, None, 0, error=error, failed=True, whole_target=True)
+            return _Scan(reported=[Planned(plan, None, {})])
         missing = self._not_found(target, repositories)
         chosen = []
         for ref in repositories:
