@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from yaml.nodes import Node
 
 from cleaner import config_fields as f
-from cleaner.config_fields import Issues, Problem, item, key, parse_duration
+from cleaner.config_fields import Issues, item, key, parse_duration
 from cleaner.config_policies import parse_policies
-from cleaner.config_yaml import locate, read_yaml
+from cleaner.config_yaml import place, read_yaml
 from cleaner.cron import trigger_from_crontab
 from cleaner.policy import Config, Limits, NamePatterns, OrphanedReferrers, Schedule, Target
 
@@ -100,23 +100,19 @@ def load_config_text(text: str, source: str = "<string>") -> Config:
 def parse_config(data: object, source: str = "<config>", root: Node | None = None) -> Config:
     """Already-parsed YAML (or JSON) data as a Config; raises ConfigError with every error.
     `root`: the YAML nodes `data` was read from, to put `source:line:column` before each."""
-
-    def where(problem: Problem) -> str:
-        if root is None:
-            return f"{problem}"
-        line, column = locate(root, problem.path, at_key=problem.at_key)
-        # The whole file's problem has no path to show, only its place.
-        return f"{source}:{line}:{column}: {problem.message if not problem.path else problem}"
-
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f.describe(data)
         message = "the top level must be a mapping with version, targets and policies"
-        top = Problem("", f"{message} (got {got})")
-        raise ConfigError([where(top) if root is not None else f"{source}: {top.message}"])
+        where = source if root is None else place(source, root, "")
+        raise ConfigError([f"{where}: {message} (got {got})"])
     parsed = _parse(data)
     if isinstance(parsed, Config):
         return parsed
-    raise ConfigError([where(p) for p in parsed.problems])
+    if root is None:
+        raise ConfigError(parsed.errors)
+    raise ConfigError(
+        [f"{place(source, root, p.path, at_key=p.at_key)}: {p}" for p in parsed.problems]
+    )
 
 
 def _parse(data: dict[str, object]) -> Config | Issues:

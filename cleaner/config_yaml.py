@@ -40,9 +40,9 @@ def read_yaml(text: str, source: str) -> tuple[object, Node | None, list[str]]:
         loader.dispose()
 
 
-def locate(root: Node, path: str, *, at_key: bool = False) -> tuple[int, int]:
-    """(line, column), from 1, of the node at `path` (`policies[0].rules[1].keep`) in the
-    tree `read_yaml` returned, or of its key with `at_key`.
+def place(source: str, root: Node, path: str, *, at_key: bool = False) -> str:
+    """`source:line:column` (from 1) of the node at `path` (`policies[0].rules[1].keep`)
+    in the tree `read_yaml` returned, or of its key with `at_key`.
 
     A path that goes further than the file (a missing key) stops at the deepest node
     that exists: for a missing key, the mapping that lacks it. Keys are matched against
@@ -64,8 +64,8 @@ def locate(root: Node, path: str, *, at_key: bool = False) -> tuple[int, int]:
         else:
             break
         rest = rest.removeprefix(".")
-    target = key_node if at_key and key_node is not None and not rest else node
-    return target.start_mark.line + 1, target.start_mark.column + 1
+    mark = (key_node if at_key and key_node is not None and not rest else node).start_mark
+    return f"{source}:{mark.line + 1}:{mark.column + 1}"
 
 
 def _key(node: MappingNode, path: str) -> tuple[ScalarNode, Node] | None:
