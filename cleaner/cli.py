@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,11 @@ CONFIG_ENV = "ECR_CLEANER_CONFIG"
 
 class UsageError(Exception):
     """Bad input on the command line or in the policy file: exit 2, nothing touched."""
+
+
+class ConfigInvalid(UsageError):
+    """The policy file's errors, one a line, each already starting with its place
+    (FILE:LINE:COL), so they are printed as they are, the way compilers print errors."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,7 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ExitCode.OK
         now = parse_now(args.now, datetime.now(UTC))
     except UsageError as exc:
-        print(f"ecr-cleaner: error: {exc}", file=sys.stderr)
+        prefix = "" if isinstance(exc, ConfigInvalid) else "ecr-cleaner: error: "
+        print(f"{prefix}{exc}", file=sys.stderr)
         return ExitCode.USAGE
     return _run(args, config, now)
 
@@ -189,7 +195,7 @@ def _load(path: str | None) -> Config:
     try:
         return load_config(path)
     except ConfigError as exc:
-        raise UsageError(f"{path}:\n{exc}") from exc
+        raise ConfigInvalid(str(exc)) from exc
 
 
 def parse_now(text: str | None, real_now: datetime) -> datetime:
@@ -271,10 +277,17 @@ def _save_lost_report(text: str, path: str | None, exc: OSError, result_report: 
     )
 
 
-def _seconds(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number of seconds >= 0, got {text!r}")
-    return int(text)
+def _whole(unit: str) -> Callable[[str], int]:
+    """An option's type: a whole number >= 0 of `unit`, which the error message names."""
+
+    def parse(text: str) -> int:
+        if not (text.isascii() and text.isdigit()):
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number of {unit} >= 0, got {text!r}"
+            )
+        return int(text)
+
+    return parse
 
 
 def _add_serve(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -294,21 +307,21 @@ def _add_serve(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     serve.add_argument("--report-dir", help="write each run's JSON report into this directory")
     serve.add_argument(
         "--keep-reports",
-        type=_seconds,
+        type=_whole("reports"),
         default=30,
         metavar="N",
         help="keep the newest N reports in --report-dir (default 30; 0 keeps all)",
     )
     serve.add_argument(
         "--jitter",
-        type=_seconds,
+        type=_whole("seconds"),
         default=0,
         metavar="SECONDS",
         help="start each run up to this much later, at random (default 0)",
     )
     serve.add_argument(
         "--misfire-grace",
-        type=_seconds,
+        type=_whole("seconds"),
         default=3600,
         metavar="SECONDS",
         help="a run that could not start on time still starts within this (default 3600)",

@@ -12,10 +12,12 @@ from math import inf
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from yaml.nodes import Node
+
 from cleaner import config_fields as f
 from cleaner.config_fields import Issues, item, key, parse_duration
 from cleaner.config_policies import parse_policies
-from cleaner.config_yaml import read_yaml
+from cleaner.config_yaml import place, read_yaml
 from cleaner.cron import trigger_from_crontab
 from cleaner.policy import Config, Limits, NamePatterns, OrphanedReferrers, Schedule, Target
 
@@ -81,12 +83,13 @@ def load_config(path: str | Path) -> Config:
 
 
 def load_config_text(text: str, source: str = "<string>") -> Config:
-    """The policy file's text as a Config; `source` names it in file-level errors."""
-    data, problems = read_yaml(text, source)
+    """The policy file's text as a Config. Each error starts with `source` and the line
+    and column of what it is about: `policy.yaml:7:26: policies[0]...: must be ...`."""
+    data, root, problems = read_yaml(text, source)
     if data is None and problems:
         raise ConfigError(problems)
     try:
-        config = parse_config(data, source)
+        config = parse_config(data, source, root)
     except ConfigError as exc:
         raise ConfigError([*problems, *exc.errors]) from None
     if problems:
@@ -94,17 +97,35 @@ def load_config_text(text: str, source: str = "<string>") -> Config:
     return config
 
 
-def parse_config(data: object, source: str = "<config>") -> Config:
-    """Already-parsed YAML (or JSON) data as a Config; raises ConfigError with every error."""
+def parse_config(data: object, source: str = "<config>", root: Node | None = None) -> Config:
+    """Already-parsed YAML (or JSON) data as a Config; raises ConfigError with every error.
+    `root`: the YAML nodes `data` was read from, to put `source:line:column` before each."""
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f.describe(data)
         message = "the top level must be a mapping with version, targets and policies"
-        raise ConfigError([f"{source}: {message} (got {got})"])
+        where = source if root is None else place(source, root, "")
+        raise ConfigError([f"{where}: {message} (got {got})"])
+    parsed = _parse(data)
+    if isinstance(parsed, Config):
+        return parsed
+    if root is None:
+        raise ConfigError(parsed.errors)
+    raise ConfigError(
+        [f"{place(source, root, p.path, at_key=p.at_key)}: {p}" for p in parsed.problems]
+    )
+
+
+def _parse(data: dict[str, object]) -> Config | Issues:
+    """The Config, or every problem found."""
     issues = Issues()
     top = f.mapping(issues, "", data, TOP_KEYS)
     assert top is not None  # data is a dict
     if "version" not in top:
         issues.add("version", "required (must be 1)")
+    elif isinstance(top.values["version"], str):
+        # `version: "1"` looks right; say why it is not.
+        got = f.describe(top.values["version"])
+        issues.add("version", f"must be the number 1, not a string (got {got})")
     elif type(top.values["version"]) is not int or top.values["version"] != 1:
         issues.add("version", f"must be 1 (got {f.describe(top.values['version'])})")
     if "targets" not in top:
@@ -113,8 +134,8 @@ def parse_config(data: object, source: str = "<config>") -> Config:
     policies = parse_policies(issues, top)
     limits = top.field("limits", _limits) or Limits()
     schedule = top.field("schedule", _schedule)
-    if issues.errors:
-        raise ConfigError(issues.errors)
+    if issues.problems:
+        return issues
     return Config(targets=targets, policies=policies, limits=limits, schedule=schedule)
 
 

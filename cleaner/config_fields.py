@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import TypeVar
@@ -50,14 +51,32 @@ def item(path: str, index: int) -> str:
     return f"{path}[{index}]"
 
 
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One error: its place in the file's data (`targets[0].region`) and what is wrong.
+    `at_key`: the key itself is wrong (unknown), so that is where the file shows it."""
+
+    path: str
+    message: str
+    at_key: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
 class Issues:
-    """The errors found so far, each as `place: message`."""
+    """The errors found so far, in the order they were found."""
 
     def __init__(self) -> None:
-        self.errors: list[str] = []
+        self.problems: list[Problem] = []
 
-    def add(self, path: str, message: str) -> None:
-        self.errors.append(f"{path}: {message}")
+    @property
+    def errors(self) -> list[str]:
+        """Each error as `place: message`."""
+        return [str(p) for p in self.problems]
+
+    def add(self, path: str, message: str, *, at_key: bool = False) -> None:
+        self.problems.append(Problem(path, message, at_key))
 
 
 def describe(value: object) -> str:
@@ -116,7 +135,7 @@ def mapping(
     expected = f"expected one of: {', '.join(allowed)}" if allowed else "takes no keys"
     for name in value:
         if name not in allowed:
-            issues.add(key(path, str(name)), f"unknown key ({expected})")
+            issues.add(key(path, str(name)), f"unknown key ({expected})", at_key=True)
     for name in required:
         if name not in value:
             issues.add(key(path, name), "required")

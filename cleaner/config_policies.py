@@ -8,6 +8,7 @@ from datetime import timedelta
 from cleaner import config_fields as f
 from cleaner.config_fields import Issues, item, key
 from cleaner.policy import (
+    KEEP_AT_LEAST_DEFAULT,
     Expire,
     InUseSource,
     Keep,
@@ -60,8 +61,9 @@ def combine(defaults: ProtectParts, own: ProtectParts) -> Protect:
         pulled_within=own.pulled_within
         if own.pulled_within is not None
         else defaults.pulled_within,
-        keep_at_least=(
-            own.keep_at_least if own.keep_at_least is not None else defaults.keep_at_least or 0
+        keep_at_least=next(
+            (n for n in (own.keep_at_least, defaults.keep_at_least) if n is not None),
+            KEEP_AT_LEAST_DEFAULT,
         ),
         in_use=tuple(dict.fromkeys((*defaults.in_use, *own.in_use))),
     )
@@ -225,7 +227,8 @@ def _in_use_source(issues: Issues, path: str, value: object) -> InUseSource | No
         return None
     ((kind, raw),) = value.items()
     if kind not in IN_USE_OPTIONS:
-        issues.add(key(path, str(kind)), f"unknown in-use source (expected one of: {kinds})")
+        message = f"unknown in-use source (expected one of: {kinds})"
+        issues.add(key(path, str(kind)), message, at_key=True)
         return None
     required = IN_USE_REQUIRED.get(kind, ())
     section = f.mapping(issues, key(path, kind), raw, IN_USE_OPTIONS[kind], required)

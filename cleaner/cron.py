@@ -27,6 +27,14 @@ DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _NUMERIC = re.compile(r"[0-9*,/-]+")
 _MONTH = re.compile(r"[0-9a-z*,/-]+")
 _DOW_ITEM = re.compile(r"(?P<range>\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/(?P<step>[0-9]+))?")
+_NUMBER = re.compile(r"[0-9]+")
+# crontab's name of each field before day-of-week, APScheduler's, and cron's range.
+_FIELDS = (
+    ("minute", "minute", 0, 59),
+    ("hour", "hour", 0, 23),
+    ("day-of-month", "day", 1, 31),
+    ("month", "month", 1, 12),
+)
 
 
 class CronError(ValueError):
@@ -46,14 +54,10 @@ def trigger_from_crontab(
         raise CronError(f"must have 5 fields ({LAYOUT}), got {len(fields)}")
     minute, hour, day, month = (f.lower() for f in fields[:4])
     dow = fields[4]
-    for name, value, pattern in (
-        ("minute", minute, _NUMERIC),
-        ("hour", hour, _NUMERIC),
-        ("day-of-month", day, _NUMERIC),
-        ("month", month, _MONTH),
-    ):
-        if not pattern.fullmatch(value):
+    for (name, option, low, high), value in zip(_FIELDS, (minute, hour, day, month), strict=True):
+        if not (_MONTH if name == "month" else _NUMERIC).fullmatch(value):
             raise CronError(f"invalid cron expression: {name} {value!r} is not crontab syntax")
+        _check_field(name, option, value, low, high)
     weekdays = day_of_week(dow)
     dow = dow.lower()
 
@@ -76,6 +80,21 @@ def trigger_from_crontab(
     if not day.startswith("*") and not dow.startswith("*"):
         return OrTrigger([cron(day, "*", None), cron("*", weekdays, None)], jitter=jitter)
     return cron(day, weekdays, jitter)
+
+
+def _check_field(name: str, option: str, value: str, low: int, high: int) -> None:
+    """Name the field that is wrong: APScheduler's own message names only the value."""
+    for item in value.split(","):
+        for number in _NUMBER.findall(item.partition("/")[0]):  # a step is no value
+            if not low <= int(number) <= high:
+                got = "" if number == value else f" (got {number})"
+                raise CronError(
+                    f"invalid cron expression: {name} field {value!r}: must be {low}-{high}{got}"
+                )
+    try:
+        CronTrigger(**{option: value})
+    except ValueError as exc:
+        raise CronError(f"invalid cron expression: {name} field {value!r}: {exc}") from None
 
 
 def day_of_week(field: str) -> str:

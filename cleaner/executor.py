@@ -69,6 +69,8 @@ class _Execution:
         self.dry_run = dry_run
         self.stop = stop
         self.results: list[Action] = list(plan.actions)
+        # Tags of a split tag removal that ECR really removed (or found gone), by action.
+        self.removed: dict[int, set[str]] = {}
         self.log = log.bind(
             repository=plan.repository.name,
             region=plan.repository.region,
@@ -162,11 +164,13 @@ class _Execution:
         if image is None:
             self._finish(item, Status.SKIPPED, None, f"{CHANGED}: image gone")
             return False
-        expected = set(self.expected.get(item.action.digest, ()))
-        if item.tags is not None:
-            # A later share of a split tag removal: the earlier shares' tags are gone
-            # because this action removed them, not because anything changed.
-            expected -= set(item.action.tags[: item.action.tags.index(item.tags[0])])
+        # A later share of a split tag removal: the tags its earlier shares removed are
+        # gone because of this action, not because anything changed. Only what ECR
+        # confirmed counts: in a dry run nothing was removed, so the registry still
+        # holds every tag the inventory saw.
+        expected = set(self.expected.get(item.action.digest, ())) - self.removed.get(
+            item.index, set()
+        )
         if set(image.tags) != expected:
             now = ", ".join(sorted(image.tags)) or "none"
             self._finish(item, Status.SKIPPED, None, f"{CHANGED}: tags now {now}")
@@ -187,6 +191,14 @@ class _Execution:
                 tags = item.tags or action.tags
                 keys = [("tag", t) for t in tags]
                 done = all(t in deleted_tags for t in tags)
+                if item.tags is not None and not self.dry_run:
+                    gone = {
+                        t
+                        for t in tags
+                        if t in deleted_tags
+                        or failures.get(("tag", t), {}).get("failureCode") == ALREADY_GONE
+                    }
+                    self.removed.setdefault(item.index, set()).update(gone)
             failed = [failures[k] for k in keys if k in failures]
             codes = {f.get("failureCode") for f in failed}
             if done or (failed and codes == {ALREADY_GONE}):

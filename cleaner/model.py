@@ -109,3 +109,6 @@ class RepositoryPlan:
     error: str | None = None
     # True when `error` is a failure (AWS error, unreadable manifest), not a limit.
     failed: bool = False
+    # The entry stands for a whole target whose repositories could not be listed (its
+    # name is "*"): reported as a failed target, not counted as a repository.
+    whole_target: bool = False

@@ -8,10 +8,11 @@ sorted by repository, so a report never depends on which thread finished first.
 from __future__ import annotations
 
 import contextvars
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -28,6 +29,10 @@ from cleaner.shard import Shard
 from cleaner.stopping import StopRequest
 
 log = structlog.get_logger("cleaner.runner")
+
+NOT_FOUND = "repository not found"
+# fnmatch's special characters: a name without them names one repository.
+_GLOB = re.compile(r"[*?\[]")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -61,7 +66,9 @@ class _Work:
 @dataclass
 class _Scan:
     work: list[_Work] = field(default_factory=list)
-    failed: list[Planned] = field(default_factory=list)
+    # Reported as they are, never executed: failures, and repositories not found.
+    reported: list[Planned] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def in_pool(pool: Executor, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
@@ -81,14 +88,17 @@ class Planner:
     pacing: Pacing = field(default_factory=Pacing)
     stop: StopRequest = field(default_factory=StopRequest)
     _limiters: dict[tuple[str | None, str | None, str], RateLimiter] = field(default_factory=dict)
+    # Run-level warnings of the last plan_all (repositories not found), in target order.
+    warnings: list[str] = field(default_factory=list)
 
     def plan_all(self, pool: Executor) -> list[Planned]:
         # Targets are set up one after another (clients, limiters: cheap and not all
         # thread-safe); listing and the in-use sources then run on the pool.
         registries = [(t, self._registry(t)) for t in self.config.targets]
         scans = in_pool(pool, lambda tr: self._scan(*tr), registries)
+        self.warnings = [w for s in scans for w in s.warnings]
         work = [w for s in scans for w in s.work]
-        planned = in_pool(pool, self._plan, work) + [p for s in scans for p in s.failed]
+        planned = in_pool(pool, self._plan, work) + [p for s in scans for p in s.reported]
         return sorted(planned, key=lambda p: p.plan.repository)
 
     def _registry(self, target: Target) -> Registry:
@@ -120,7 +130,9 @@ class Planner:
                 registry_id=target.registry_id,
                 error=error,
             )
-            return _Scan(failed=[_failed(ref, None, error)])
+            plan = RepositoryPlan(ref, None, 0, error=error, failed=True, whole_target=True)
+            return _Scan(reported=[Planned(plan, None, {})])
+        missing = self._not_found(target, repositories)
         chosen = []
         for ref in repositories:
             policy = self.config.policy_for(ref.name)
@@ -133,7 +145,8 @@ class Planner:
             found = InUseReader(self.clients).read(target, wanted) if wanted else {}
         except InUseUnavailable as exc:
             # Fail closed: no repository of this target is touched.
-            return _Scan(failed=[_failed(ref, p.name, f"not touched: {exc}") for ref, p in chosen])
+            failed = [_failed(ref, p.name, f"not touched: {exc}") for ref, p in chosen]
+            return replace(missing, reported=missing.reported + failed)
         indexes: dict[tuple[InUseSource, ...], UsageIndex] = {}
         work = []
         for ref, policy in chosen:
@@ -143,7 +156,30 @@ class Planner:
                 if usages is None:
                     usages = indexes[policy.protect.in_use] = _index(found, policy.protect.in_use)
             work.append(_Work(registry, ref, policy, usages))
-        return _Scan(work=work)
+        return replace(missing, work=work)
+
+    def _not_found(self, target: Target, listed: Sequence[RepositoryRef]) -> _Scan:
+        """Repositories the target names literally (no glob) that the registry lacks: a
+        typo must be seen. A name the target excludes or no policy matches would not
+        have been cleaned anyway, so its absence says nothing."""
+        names = {ref.name for ref in listed}
+        # DescribeRepositories without a registryId lists the caller's own registry.
+        registry_id = target.registry_id or (listed[0].registry_id if listed else "default")
+        scan = _Scan()
+        for name in dict.fromkeys(target.repositories.include):
+            if _GLOB.search(name) or name in names or not target.repositories.matches(name):
+                continue
+            policy = self.config.policy_for(name)
+            ref = RepositoryRef(target.region, registry_id, name)
+            if policy is None or (self.shard is not None and not self.shard.owns(ref)):
+                continue
+            log.warning(
+                "repository_not_found", repository=name, region=ref.region, registry_id=registry_id
+            )
+            scan.warnings.append(f"repository {name} not found in {ref.region}/{registry_id}")
+            plan = RepositoryPlan(ref, policy.name, 0, error=NOT_FOUND)
+            scan.reported.append(Planned(plan, None, {}))
+        return scan
 
     def _plan(self, work: _Work) -> Planned:
         ref = work.ref

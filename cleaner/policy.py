@@ -9,6 +9,8 @@ from datetime import timedelta
 from enum import StrEnum
 
 REGEX_PREFIX = "re:"
+# No repository is emptied unless a policy (or defaults.protect) says `keep_at_least: 0`.
+KEEP_AT_LEAST_DEFAULT = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,7 @@ class InUseSource:
 class Protect:
     tags: tuple[TagPattern, ...] = ()
     pulled_within: timedelta | None = None
-    keep_at_least: int = 0
+    keep_at_least: int = KEEP_AT_LEAST_DEFAULT
     in_use: tuple[InUseSource, ...] = ()
 
 

@@ -42,7 +42,8 @@ class RunReport:
                 else:
                     tags += len(action.tags)
         return {
-            "repositories": len(self.repositories),
+            # A target whose repositories could not be listed is a failure, not a repository.
+            "repositories": sum(1 for r in self.repositories if not r.whole_target),
             "images_scanned": sum(r.images_scanned for r in self.repositories),
             "images_deleted": images,
             "tags_removed": tags,
@@ -150,6 +151,9 @@ def to_table(report: RunReport) -> str:
     lines = [f"ecr-cleaner {report.mode} at {report.now.isoformat()}{_shard_note(report)}"]
     for plan in sorted_plans(report.repositories):
         lines.append("")
+        if plan.whole_target:
+            lines.append(f"== target {_target(plan)}: FAILED: {plan.error}")
+            continue
         title = f"{plan.repository.region} {plan.repository.registry_id} {plan.repository.name}"
         lines.append(f"== {title} (policy {plan.policy}, {plan.images_scanned} images)")
         if plan.error:
@@ -168,6 +172,11 @@ def to_table(report: RunReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _target(plan: RepositoryPlan) -> str:
+    """A target as region/registry ("default": the caller's registry)."""
+    return f"{plan.repository.region}/{plan.repository.registry_id}"
+
+
 def _md(cell: str) -> str:
     return cell.replace("|", "\\|")
 
@@ -179,6 +188,9 @@ def to_markdown(report: RunReport) -> str:
     lines.extend(["", f"**{summary_line(report)}**"])
     lines.extend(f"\n> **Warning:** {w}" for w in report.warnings)
     for plan in sorted_plans(report.repositories):
+        if plan.whole_target:
+            lines.extend(["", f"## Target `{_target(plan)}`: FAILED", "", f"> {plan.error}"])
+            continue
         lines.extend(
             [
                 "",

@@ -90,7 +90,7 @@ def run_once(
         started_at=started,
         finished_at=clock(),
         repositories=results,
-        warnings=tuple(warnings),
+        warnings=(*planner.warnings, *warnings),
         shard=shard,
     )
     exit_code = _exit_code(report, limit_hit)

@@ -119,7 +119,7 @@ def test_omitted_settings_take_the_spec_defaults() -> None:
     assert config.version == 1
     (only,) = config.policies
     assert only.repositories == NamePatterns(("*",), ())
-    assert only.protect == Protect(tags=(), pulled_within=None, keep_at_least=0, in_use=())
+    assert only.protect == Protect(tags=(), pulled_within=None, keep_at_least=1, in_use=())
     assert only.rules == (Rule("r", Select(TagStatus.ANY, None), Keep(2, OrderBy.PUSHED), None),)
 
 
@@ -144,6 +144,18 @@ def test_omitted_settings_take_the_spec_defaults() -> None:
             "{pulled_within: 2w, keep_at_least: 0}",
             Protect(pulled_within=timedelta(weeks=2), keep_at_least=0),
             id="scalars-given-by-policy-replace-even-zero",
+        ),
+        pytest.param(
+            "{keep_at_least: 0}",
+            "{}",
+            Protect(keep_at_least=0),
+            id="defaults-zero-stays-zero",
+        ),
+        pytest.param(
+            "{keep_at_least: 4}",
+            "{keep_at_least: 0}",
+            Protect(keep_at_least=0),
+            id="policy-zero-replaces-default",
         ),
         pytest.param(
             "{pulled_within: 30d}",

@@ -14,7 +14,7 @@ from config_support import document, in_use, policies, policy, protect, rule, ta
 
 from cleaner import config, config_policies
 from cleaner.config import ConfigError, load_config_text
-from cleaner.policy import OrderBy, OrphanedReferrers, TagStatus
+from cleaner.policy import KEEP_AT_LEAST_DEFAULT, OrderBy, OrphanedReferrers, TagStatus
 from cleaner.schema import load_schema, schema_path
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -94,6 +94,11 @@ def test_schema_and_loader_know_the_same_keys(where: str, keys: tuple[str, ...])
     for part in where.split("/"):
         node = node[part]
     assert list(node) == list(keys)
+
+
+def test_schema_default_of_keep_at_least_is_the_loaders() -> None:
+    protect = load_schema()["$defs"]["protect"]["properties"]
+    assert protect["keep_at_least"]["default"] == KEEP_AT_LEAST_DEFAULT == 1
 
 
 def test_schema_enums_are_the_policy_enums() -> None:

@@ -127,3 +127,24 @@ def test_people_renderings_show_every_decision_and_reason(render: object) -> Non
     ):
         assert needle in text, needle
     assert "deleted 1 image and 2 tags" in text
+
+
+def test_a_failed_target_is_a_failure_not_a_repository() -> None:
+    target = RepositoryPlan(
+        RepositoryRef("eu-west-1", "default", "*"),
+        None,
+        0,
+        error="cannot list repositories: AccessDenied",
+        failed=True,
+        whole_target=True,
+    )
+    run = RunReport("run", NOW, NOW, NOW, [target, *report().repositories])
+    summary = run.summary()
+    assert (summary["repositories"], summary["failures"]) == (2, 3)
+    # Sorted by region, registry, name like any entry.
+    names = [(r["region"], r["repository"]) for r in run.to_dict()["repositories"]]
+    assert names == [("eu-west-1", "team-a/api"), ("eu-west-1", "*"), ("us-east-1", "team-a/api")]
+    table = to_table(run)
+    assert "== target eu-west-1/default: FAILED: cannot list repositories: AccessDenied\n" in table
+    assert "* (policy None" not in table
+    assert "## Target `eu-west-1/default`: FAILED" in to_markdown(run)

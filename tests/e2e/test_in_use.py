@@ -180,7 +180,11 @@ def test_a_source_that_cannot_be_read_stops_its_whole_target(
     if reject is not None:
         sb.reject(*reject)
     # Only us-east-1 has a repository whose policy names the source; eu-west-1 does not.
-    plain = {"name": "plain", "rules": [{"name": "old", "expire": {"pushed_before": "1d"}}]}
+    plain = {
+        "name": "plain",
+        "protect": {"keep_at_least": 0},
+        "rules": [{"name": "old", "expire": {"pushed_before": "1d"}}],
+    }
     cfg = parse_config(
         {
             "version": 1,

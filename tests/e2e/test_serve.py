@@ -27,6 +27,7 @@ version: 1
 targets: [{region: us-east-1}]
 policies:
   - name: leftovers
+    protect: {keep_at_least: 0}
     rules: [{name: untagged, select: {tag_status: untagged}, expire: {pushed_before: 1d}}]
 limits: {max_deletions: 1000}
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from cleaner.model import (
@@ -128,16 +128,19 @@ def pol(
     *rules: Rule,
     protect: Iterable[str] = (),
     pulled_within: float | None = None,
-    keep_at_least: int = 0,
+    keep_at_least: int | None = None,
 ) -> Policy:
+    """`keep_at_least` None: the product's default, as a policy file that omits it gets."""
+    protect_ = Protect(
+        tags=tuple(TagPattern.parse(t) for t in protect),
+        pulled_within=None if pulled_within is None else days(pulled_within),
+    )
+    if keep_at_least is not None:
+        protect_ = replace(protect_, keep_at_least=keep_at_least)
     return Policy(
         name="services",
         repositories=NamePatterns(),
-        protect=Protect(
-            tags=tuple(TagPattern.parse(t) for t in protect),
-            pulled_within=None if pulled_within is None else days(pulled_within),
-            keep_at_least=keep_at_least,
-        ),
+        protect=protect_,
         rules=tuple(rules),
     )
 

@@ -33,7 +33,7 @@ MULTI_ARCH_CHILDREN = {10: [11, 12, 13]}
         pytest.param(
             MULTI_ARCH,
             MULTI_ARCH_CHILDREN,
-            pol(TAGGED),
+            pol(TAGGED, keep_at_least=0),
             None,
             expect(deleted=[10, 11, 12, 13]),
             id="children (incl. attestation) follow the index",
@@ -65,7 +65,7 @@ MULTI_ARCH_CHILDREN = {10: [11, 12, 13]}
         pytest.param(
             [img(1, ["v1"], 30), img(2, [sig(1)], 30), img(3, [sig(1, "att")], 30)],
             {},
-            pol(TAGGED),
+            pol(TAGGED, keep_at_least=0),
             None,
             expect(deleted=[1, 2, 3]),
             id="cosign signatures are deleted with their subject",
@@ -131,7 +131,7 @@ def test_phases_put_parents_first_and_reasons_name_them() -> None:
         img(4, [sig(1)], 30, size=40),
         img(5, [], 30, subject=3, size=50),
     ]
-    p = plan(images, pol(TAGGED), children={1: [2], 2: [3]})
+    p = plan(images, pol(TAGGED, keep_at_least=0), children={1: [2], 2: [3]})
     delete = ActionKind.DELETE_IMAGE
     by = "(deleted by rule stale)"
     assert p.actions == (
@@ -148,7 +148,7 @@ def test_phases_put_parents_first_and_reasons_name_them() -> None:
 
 def test_a_child_shared_by_two_deleted_indexes_names_both_as_parents() -> None:
     images = [img(1, ["a"], 30, index=True), img(2, ["b"], 30, index=True), img(3, [], 30)]
-    p = plan(images, pol(TAGGED), children={1: [3], 2: [3]})
+    p = plan(images, pol(TAGGED, keep_at_least=0), children={1: [3], 2: [3]})
     (child,) = [a for a in p.actions if a.digest == dg(3)]
     assert child.parents == (dg(1), dg(2))
 

@@ -43,7 +43,9 @@ def plan_with(*references: str) -> tuple[Outcome, dict[int, str]]:
     usages = UsageIndex(
         Usage(parse_reference(r), f"ecs task t{i}") for i, r in enumerate(references)
     )
-    p = plan_repository(repo, pol(EXPIRE_ALL), Limits(), NOW, in_use=resolve_in_use(repo, usages))
+    # keep_at_least 0: only what is in use may keep an image here.
+    policy = pol(EXPIRE_ALL, keep_at_least=0)
+    p = plan_repository(repo, policy, Limits(), NOW, in_use=resolve_in_use(repo, usages))
     return outcome(p), reasons(p)
 
 

@@ -49,7 +49,7 @@ AGES = [img(n, [f"t{n}"], pushed_days_ago=n) for n in range(1, 6)]  # t1 newest 
         ),
         pytest.param(
             [img(1, ["feature-x"], 10), img(2, [], 10)],
-            pol(rule(tags=["feature-*"], pushed_before=5)),
+            pol(rule(tags=["feature-*"], pushed_before=5), keep_at_least=0),
             expect(deleted=[1, 2]),
             id="any with tags also selects untagged",
         ),
@@ -255,7 +255,11 @@ def test_rule_order(images: list[Image], policy: Policy, expected: Outcome) -> N
 def test_deletion_is_attributed_to_the_highest_priority_rule() -> None:
     p = plan(
         [img(1, ["feature-a", "pr-1"], 40)],
-        pol(rule("prs", tags=["pr-*"], pushed_before=30), rule("features", pushed_before=14)),
+        pol(
+            rule("prs", tags=["pr-*"], pushed_before=30),
+            rule("features", pushed_before=14),
+            keep_at_least=0,
+        ),
     )
     (action,) = p.actions
     assert action.rule == "prs"
