@@ -13,7 +13,7 @@ import sys
 from bench.common import table, write_result
 from bench.sandbox_run import point_at, run
 from bench.seeding import seed_registry
-from cleaner.registry import ManifestCache
+from cleaner.aws.ecr import ManifestCache
 from cleaner.sandbox import Sandbox
 
 TARGET = 1.05

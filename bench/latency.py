@@ -17,9 +17,9 @@ from typing import Any
 
 from bench.common import NOW, policy, quiet_logs, table, write_result
 from bench.sandbox_process import calls, sandbox_process
-from cleaner.config import load_config_text
-from cleaner.registry import Clients
-from cleaner.runner import run_once
+from cleaner.aws.clients import Clients
+from cleaner.config.load import load_config_text
+from cleaner.run.pipeline import run_once
 
 LATENCY = 0.05
 CONCURRENCY = 16

@@ -13,8 +13,8 @@ import time
 
 from bench.common import NOW, peak_rss_mib, policy, table, write_result
 from bench.synthetic import inventories
-from cleaner.config import load_config_text
-from cleaner.planner import plan_repository
+from cleaner.config.load import load_config_text
+from cleaner.core.planner import plan_repository
 from cleaner.tuning import tune_gc
 
 PER_REPOSITORY = 1000

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.common import NOW, policy, quiet_logs
-from cleaner.config import load_config_text
-from cleaner.model import ActionKind, RepositoryPlan
-from cleaner.registry import Clients, ManifestCache
-from cleaner.runner import run_once
+from cleaner.aws.clients import Clients
+from cleaner.aws.ecr import ManifestCache
+from cleaner.config.load import load_config_text
+from cleaner.core.model import ActionKind, RepositoryPlan
+from cleaner.run.pipeline import run_once
 from cleaner.sandbox import Sandbox
 
 PAGE = 1000

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from bench.common import NOW
-from cleaner.model import Image, Inventory, RepositoryRef
+from cleaner.core.model import Image, Inventory, RepositoryRef
 
 INDEX = "application/vnd.oci.image.index.v1+json"
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"

@@ -11,7 +11,7 @@ import sys
 from bench.common import table, write_result
 from bench.sandbox_run import point_at, run
 from bench.seeding import seed_registry
-from cleaner.model import Status
+from cleaner.core.model import Status
 from cleaner.sandbox import Sandbox
 
 RATE = 20.0  # calls a second, each throttled operation

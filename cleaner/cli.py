@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from cleaner import __version__
+from cleaner.config.model import Config
 from cleaner.exitcodes import ExitCode
-from cleaner.outputs import directory_problem, file_problem, write_atomically, write_fallback
-from cleaner.policy import Config
+from cleaner.report.files import directory_problem, file_problem, write_atomically, write_fallback
 from cleaner.tuning import tune_gc
 
 CONFIG_ENV = "ECR_CLEANER_CONFIG"
@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sandbox":
             return serve_sandbox(args.port, args.seed)
         if args.command == "demo":
-            from cleaner.demo import run_demo
+            from cleaner.demo.run import run_demo
 
             return run_demo(args.log_format, args.log_level)
         config = _load(args.config)
@@ -158,7 +158,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 
 def _shard_options() -> argparse.ArgumentParser:
-    from cleaner.shard import SHARD_COUNT_ENV, SHARD_ENV
+    from cleaner.run.shard import SHARD_COUNT_ENV, SHARD_ENV
 
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument(
@@ -179,7 +179,7 @@ def _shard_options() -> argparse.ArgumentParser:
 
 def _shard(args: argparse.Namespace) -> Any:
     """The Shard to run (None: every repository), from the options and environment."""
-    from cleaner.shard import ShardError, resolve_shard
+    from cleaner.run.shard import ShardError, resolve_shard
 
     try:
         return resolve_shard(args.shard_arg, args.shard_count_arg, os.environ)
@@ -188,7 +188,7 @@ def _shard(args: argparse.Namespace) -> Any:
 
 
 def _load(path: str | None) -> Config:
-    from cleaner.config import ConfigError, load_config
+    from cleaner.config.load import ConfigError, load_config
 
     if not path:
         raise UsageError(f"--config is required (or set {CONFIG_ENV})")
@@ -200,7 +200,7 @@ def _load(path: str | None) -> Config:
 
 def parse_now(text: str | None, real_now: datetime) -> datetime:
     """`--now`: absolute ISO 8601 with an offset, or a signed duration from the real clock."""
-    from cleaner.config import parse_duration
+    from cleaner.config.load import parse_duration
 
     if text is None:
         return real_now
@@ -221,9 +221,9 @@ def parse_now(text: str | None, real_now: datetime) -> datetime:
 
 def _run(args: argparse.Namespace, config: Config, now: datetime) -> int:
     from cleaner import logs
-    from cleaner.registry import Clients
-    from cleaner.runner import run_once
-    from cleaner.stopping import StopRequest, stop_on_signals
+    from cleaner.aws.clients import Clients
+    from cleaner.run.pipeline import run_once
+    from cleaner.run.stopping import StopRequest, stop_on_signals
 
     logs.configure(args.log_format, args.log_level)
     dry_run = args.command == "plan" or args.dry_run
@@ -237,7 +237,7 @@ def _run(args: argparse.Namespace, config: Config, now: datetime) -> int:
 
 def _write_outputs(args: argparse.Namespace, dry_run: bool, result_report: Any) -> bool:
     """Write the command's report(s); False if one had to go to a fallback file."""
-    from cleaner import report
+    from cleaner.report import render as report
 
     outputs: list[tuple[str, str | None]]
     if args.command == "plan":
@@ -329,7 +329,7 @@ def _add_serve(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def _serve(args: argparse.Namespace, config: Config) -> int:
-    from cleaner.scheduler import serve_command
+    from cleaner.serve.command import serve_command
 
     return serve_command(args, config)
 

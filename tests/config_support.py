@@ -6,7 +6,7 @@ valid baseline, so each table row shows just the YAML that matters.
 
 from __future__ import annotations
 
-from cleaner.config import ConfigError, load_config_text
+from cleaner.config.load import ConfigError, load_config_text
 
 TARGETS = "[{region: us-east-1}]"
 RULE = "{name: r, expire: {pushed_before: 1d}}"

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cleaner.config import load_config_text
-from cleaner.model import Action, ActionKind, RepositoryPlan, RepositoryRef, Status
-from cleaner.policy import Config
-from cleaner.report import RunReport
-from cleaner.runner import RunResult
-from cleaner.service import ServeOptions, Service
+from cleaner.config.load import load_config_text
+from cleaner.config.model import Config
+from cleaner.core.model import Action, ActionKind, RepositoryPlan, RepositoryRef, Status
+from cleaner.report.model import RunReport
+from cleaner.run.pipeline import RunResult
+from cleaner.serve.service import ServeOptions, Service
 
 NOW = datetime(2027, 1, 3, 3, 0, tzinfo=UTC)
 REPO = RepositoryRef("us-east-1", "123456789012", "team-a/api")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from config_support import document, in_use, policies, rule, target
 
-from cleaner.config import load_config, load_config_text, parse_config
-from cleaner.policy import (
+from cleaner.config.load import load_config, load_config_text, parse_config
+from cleaner.config.model import (
     Config,
     Expire,
     InUseSource,
@@ -327,6 +327,6 @@ def test_target_helper_builds_valid_files() -> None:
 
 
 def test_schedule_accepts_crontab_weekday_numbers() -> None:
-    # Sunday is 0 (and 7) as in crontab; cleaner.cron maps it to APScheduler's names.
+    # Sunday is 0 (and 7) as in crontab; cleaner.config.cron maps it to APScheduler's names.
     config = load_config_text(document("schedule: {cron: '0 3 * * 0,7'}\n"))
     assert config.schedule == Schedule("0 3 * * 0,7", "UTC")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from config_support import document, errors_of, target, top
 
-from cleaner.config import ConfigError, load_config, load_config_text
+from cleaner.config.load import ConfigError, load_config, load_config_text
 
 P = pytest.param
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from config_support import errors_of
 
-from cleaner.config import ConfigError, parse_config
+from cleaner.config.load import ConfigError, parse_config
 
 BLOCK = """\
 # a comment first: lines count from the top of the file

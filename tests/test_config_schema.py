@@ -12,10 +12,11 @@ import pytest
 import yaml
 from config_support import document, in_use, policies, policy, protect, rule, target, top
 
-from cleaner import config, config_policies
-from cleaner.config import ConfigError, load_config_text
-from cleaner.policy import KEEP_AT_LEAST_DEFAULT, OrderBy, OrphanedReferrers, TagStatus
-from cleaner.schema import load_schema, schema_path
+from cleaner.config import load as config
+from cleaner.config import policies as config_policies
+from cleaner.config.load import ConfigError, load_config_text
+from cleaner.config.model import KEEP_AT_LEAST_DEFAULT, OrderBy, OrphanedReferrers, TagStatus
+from cleaner.config.schema import load_schema, schema_path
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 ROLE = "arn:aws:iam::123456789012:role/cleaner"

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from config_support import policies, rule
 
-from cleaner.config import load_config_text, parse_duration
-from cleaner.policy import Expire
+from cleaner.config.load import load_config_text, parse_duration
+from cleaner.config.model import Expire
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cleaner.cron import CronError, day_of_week, trigger_from_crontab
+from cleaner.config.cron import CronError, day_of_week, trigger_from_crontab
 
 UTC = ZoneInfo("UTC")
 # 2027-01-03 is a Sunday.

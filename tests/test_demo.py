@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cleaner.cli import build_parser, main
-from cleaner.demo import run_demo
+from cleaner.demo.run import run_demo
 from cleaner.sandbox.seed import DEFAULT_ACCOUNT, DEFAULT_REGION
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from cleaner.cli import build_parser
-from cleaner.config import load_config_text
+from cleaner.config.load import load_config_text
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

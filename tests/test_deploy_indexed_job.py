@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from cleaner.cli import build_parser
-from cleaner.shard import resolve_shard
+from cleaner.run.shard import resolve_shard
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "deploy" / "kubernetes" / "indexed-job.yaml"
 

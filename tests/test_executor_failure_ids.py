@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from cleaner.executor import execute
-from cleaner.model import Action, ActionKind, Image, RepositoryPlan, RepositoryRef, Status
-from cleaner.registry import DeleteResult
+from cleaner.aws.ecr import DeleteResult
+from cleaner.core.model import Action, ActionKind, Image, RepositoryPlan, RepositoryRef, Status
+from cleaner.run.executor import execute
 
 REF = RepositoryRef("us-east-1", "123456789012", "app")
 PUSHED = datetime(2026, 1, 1, tzinfo=UTC)

@@ -15,10 +15,10 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from serve_support import NOW, FakeRunner, action, report, service
 
 from cleaner import __version__
-from cleaner.health import HealthServer, parse_listen
-from cleaner.model import ActionKind, Status
-from cleaner.runner import RunResult
-from cleaner.service import ServeOptions, Service
+from cleaner.core.model import ActionKind, Status
+from cleaner.run.pipeline import RunResult
+from cleaner.serve.http import HealthServer, parse_listen
+from cleaner.serve.service import ServeOptions, Service
 
 FAR = DateTrigger(run_date=datetime(2099, 1, 1, tzinfo=UTC))
 

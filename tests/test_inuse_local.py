@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from cleaner.inuse import InUseReader, InUseUnavailable, label
-from cleaner.inuse_sources import SourceError, read_command, read_file, references_in
-from cleaner.policy import InUseSource, Target
+from cleaner.config.model import InUseSource, Target
+from cleaner.inuse.reader import InUseReader, InUseUnavailable, label
+from cleaner.inuse.sources import SourceError, read_command, read_file, references_in
 
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 DIGEST = "sha256:" + "a" * 64

@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import pytest
 
-from cleaner.pacing import RateLimiter
+from cleaner.aws.pacing import RateLimiter
 
 
 class FakeTime:

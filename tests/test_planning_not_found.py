@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from cleaner.config import parse_config
-from cleaner.model import RepositoryPlan, RepositoryRef
-from cleaner.planning import Planner
-from cleaner.policy import Target
-from cleaner.registry import ManifestCache
-from cleaner.shard import Shard
+from cleaner.aws.ecr import ManifestCache
+from cleaner.config.load import parse_config
+from cleaner.config.model import Target
+from cleaner.core.model import RepositoryPlan, RepositoryRef
+from cleaner.run.scan import Planner
+from cleaner.run.shard import Shard
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 CALLER = "111111111111"

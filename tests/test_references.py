@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cleaner.model import Image, Inventory, RepositoryRef
-from cleaner.references import (
+from cleaner.core.model import Image, Inventory, RepositoryRef
+from cleaner.core.references import (
     ImageReference,
     Usage,
     UsageIndex,

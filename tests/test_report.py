@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cleaner.model import Action, ActionKind, Kept, RepositoryPlan, RepositoryRef, Status
-from cleaner.report import RunReport, to_json, to_markdown, to_table
+from cleaner.core.model import Action, ActionKind, Kept, RepositoryPlan, RepositoryRef, Status
+from cleaner.report.model import RunReport
+from cleaner.report.render import to_json, to_markdown, to_table
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 A = "sha256:" + "a" * 64

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from serve_support import NOW, report
 
-from cleaner.report_dir import ReportDirectory
+from cleaner.report.directory import ReportDirectory
 
 
 def test_reports_are_named_by_time_and_run_and_only_the_newest_are_kept(tmp_path: Path) -> None:

@@ -14,11 +14,11 @@ from apscheduler.triggers.date import DateTrigger  # type: ignore[import-untyped
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 from serve_support import NOW, Clock, FakeRunner, action, config, report, service
 
-from cleaner.cron import trigger_from_crontab
-from cleaner.model import Status
-from cleaner.registry import ManifestCache
-from cleaner.runner import RunResult
-from cleaner.service import JOB_ID, ServeOptions
+from cleaner.aws.ecr import ManifestCache
+from cleaner.config.cron import trigger_from_crontab
+from cleaner.core.model import Status
+from cleaner.run.pipeline import RunResult
+from cleaner.serve.service import JOB_ID, ServeOptions
 
 FAR = DateTrigger(run_date=datetime(2099, 1, 1, tzinfo=UTC))
 
@@ -209,7 +209,7 @@ def test_config_helper_has_a_schedule() -> None:
 
 
 def test_each_run_gets_the_serve_shard() -> None:
-    from cleaner.shard import Shard
+    from cleaner.run.shard import Shard
 
     runner = FakeRunner()
     svc = service(runner, ServeOptions(shard=Shard(1, 3)))

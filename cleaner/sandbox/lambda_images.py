@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from cleaner.references import parse_reference
+from cleaner.core.references import parse_reference
 from cleaner.sandbox.store import Store
 
 StartResponse = Callable[..., Any]

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from cleaner.registry import RETRY_CONFIG, Registry
+from cleaner.aws.clients import RETRY_CONFIG
+from cleaner.aws.ecr import Registry
 from cleaner.sandbox import RepoSeeder, Sandbox, Seeder
 
 ACCOUNT = "123456789012"

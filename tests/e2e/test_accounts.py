@@ -11,10 +11,10 @@ import boto3
 import pytest
 from workloads import Workloads, reset_moto
 
-from cleaner.config import parse_config
-from cleaner.policy import Config
-from cleaner.registry import Clients
-from cleaner.runner import run_once
+from cleaner.aws.clients import Clients
+from cleaner.config.load import parse_config
+from cleaner.config.model import Config
+from cleaner.run.pipeline import run_once
 from cleaner.sandbox import Sandbox, Seeder
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from cleaner.config import load_config_text
-from cleaner.model import ActionKind
-from cleaner.registry import Clients, ManifestCache
-from cleaner.runner import run_once
+from cleaner.aws.clients import Clients
+from cleaner.aws.ecr import ManifestCache
+from cleaner.config.load import load_config_text
+from cleaner.core.model import ActionKind
+from cleaner.run.pipeline import run_once
 from cleaner.sandbox import Sandbox, Seeder
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)

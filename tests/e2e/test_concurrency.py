@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 import yaml
 
+from cleaner.aws.clients import Clients
 from cleaner.cli import main
-from cleaner.config import parse_config
-from cleaner.planning import Pacing
-from cleaner.policy import Config
-from cleaner.registry import Clients
-from cleaner.runner import run_once
+from cleaner.config.load import parse_config
+from cleaner.config.model import Config
+from cleaner.run.pipeline import run_once
+from cleaner.run.scan import Pacing
+from cleaner.run.shard import Shard
 from cleaner.sandbox import Sandbox, Seeder
-from cleaner.shard import Shard
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -200,7 +200,7 @@ def test_the_cli_runs_the_shard_it_is_given_and_says_so(
 
 
 def _ref(name: str) -> Any:
-    from cleaner.model import RepositoryRef
+    from cleaner.core.model import RepositoryRef
 
     return RepositoryRef("us-east-1", "123456789012", name)
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pytest
 from botocore.config import Config
 
-from cleaner.executor import execute
-from cleaner.model import Action, ActionKind, RepositoryPlan, Status
-from cleaner.registry import ManifestCache, Registry
+from cleaner.aws.ecr import ManifestCache, Registry
+from cleaner.core.model import Action, ActionKind, RepositoryPlan, Status
+from cleaner.run.executor import execute
 from cleaner.sandbox import RepoSeeder, Sandbox
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

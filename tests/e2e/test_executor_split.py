@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cleaner.executor import CHANGED, execute
-from cleaner.model import Action, ActionKind, RepositoryPlan, Status
-from cleaner.registry import ManifestCache, Registry
+from cleaner.aws.ecr import ManifestCache, Registry
+from cleaner.core.model import Action, ActionKind, RepositoryPlan, Status
+from cleaner.run.executor import CHANGED, execute
 from cleaner.sandbox import RepoSeeder, Sandbox
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from cleaner.executor import execute
-from cleaner.model import Action, ActionKind, RepositoryPlan, Status
-from cleaner.registry import ManifestCache, Registry
+from cleaner.aws.ecr import ManifestCache, Registry
+from cleaner.core.model import Action, ActionKind, RepositoryPlan, Status
+from cleaner.run.executor import execute
+from cleaner.run.stopping import StopRequest
 from cleaner.sandbox import RepoSeeder, Sandbox
-from cleaner.stopping import StopRequest
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 NOT_ATTEMPTED = "not attempted: stopped by SIGTERM"

@@ -13,10 +13,10 @@ import pytest
 import yaml
 from workloads import Workloads, reset_moto
 
+from cleaner.aws.clients import Clients
 from cleaner.cli import main
-from cleaner.config import parse_config
-from cleaner.registry import Clients
-from cleaner.runner import run_once
+from cleaner.config.load import parse_config
+from cleaner.run.pipeline import run_once
 from cleaner.sandbox import Sandbox, Seeder
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cleaner.registry import Clients, ManifestCache, Registry, _utc_timestamp
+from cleaner.aws.clients import Clients, _utc_timestamp
+from cleaner.aws.ecr import ManifestCache, Registry
 from cleaner.sandbox import RepoSeeder, Sandbox
 
 PUSHED = datetime(2026, 3, 29, 1, 30, 15, 250000, tzinfo=UTC)  # near a DST change in Europe
@@ -37,7 +38,7 @@ def test_utc_timestamp_parser(value: object, expected: datetime) -> None:
 
 
 def test_deletions_get_a_client_of_their_own(sb: Sandbox) -> None:
-    from cleaner.policy import Target
+    from cleaner.config.model import Target
 
     clients = Clients()
     target = Target(region="us-east-1")

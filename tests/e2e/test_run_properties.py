@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cleaner.config import load_config_text
-from cleaner.model import ActionKind, Status
-from cleaner.registry import Clients
-from cleaner.runner import run_once
+from cleaner.aws.clients import Clients
+from cleaner.config.load import load_config_text
+from cleaner.core.model import ActionKind, Status
+from cleaner.run.pipeline import run_once
 from cleaner.sandbox import Sandbox, Seeder
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)

@@ -7,15 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from cleaner.model import (
-    ActionKind,
-    Image,
-    Inventory,
-    RepositoryPlan,
-    RepositoryRef,
-)
-from cleaner.planner import plan_repository
-from cleaner.policy import (
+from cleaner.config.model import (
     Expire,
     Keep,
     Limits,
@@ -29,6 +21,14 @@ from cleaner.policy import (
     TagPattern,
     TagStatus,
 )
+from cleaner.core.model import (
+    ActionKind,
+    Image,
+    Inventory,
+    RepositoryPlan,
+    RepositoryRef,
+)
+from cleaner.core.planner import plan_repository
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 REPO = RepositoryRef("us-east-1", "123456789012", "team-a/api")

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import pytest
 
-from cleaner.graph import EdgeKind, build_graph, fallout, subjects_of
-from cleaner.model import Image
+from cleaner.core.graph import EdgeKind, build_graph, fallout, subjects_of
+from cleaner.core.model import Image
 
 from .conftest import dg, img, inventory, num, sig
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from cleaner.model import Action, ActionKind, Image, Kept
-from cleaner.policy import Policy
+from cleaner.config.model import Policy
+from cleaner.core.model import Action, ActionKind, Image, Kept
 
 from .conftest import Outcome, dg, expect, img, limits, num, outcome, plan, pol, reasons, rule, sig
 

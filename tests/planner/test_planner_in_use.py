@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from cleaner.planner import plan_repository
-from cleaner.policy import Limits
-from cleaner.references import Usage, UsageIndex, parse_reference, resolve_in_use
+from cleaner.config.model import Limits
+from cleaner.core.planner import plan_repository
+from cleaner.core.references import Usage, UsageIndex, parse_reference, resolve_in_use
 
 from .conftest import (
     NOW,

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 import pytest
 
-from cleaner.model import Action, ActionKind, Image, Kept, RepositoryPlan
-from cleaner.planner import check_max_deletions
-from cleaner.policy import Limits, Policy
+from cleaner.config.model import Limits, Policy
+from cleaner.core.model import Action, ActionKind, Image, Kept, RepositoryPlan
+from cleaner.core.planner import check_max_deletions
 
 from .conftest import (
     REPO,

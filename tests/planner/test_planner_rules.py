@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cleaner.model import Image
-from cleaner.policy import Policy
+from cleaner.config.model import Policy
+from cleaner.core.model import Image
 
 from .conftest import Outcome, expect, img, outcome, plan, pol, rule
 

@@ -11,10 +11,7 @@ from datetime import timedelta
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from cleaner.graph import build_graph
-from cleaner.model import ActionKind, Image, Inventory, RepositoryPlan
-from cleaner.planner import plan_repository
-from cleaner.policy import (
+from cleaner.config.model import (
     Expire,
     Keep,
     Limits,
@@ -28,7 +25,10 @@ from cleaner.policy import (
     TagPattern,
     TagStatus,
 )
-from cleaner.rules import semver_key
+from cleaner.core.graph import build_graph
+from cleaner.core.model import ActionKind, Image, Inventory, RepositoryPlan
+from cleaner.core.planner import plan_repository
+from cleaner.core.rules import semver_key
 
 from .conftest import INDEX, MANIFEST, NOW, REPO, dg, sig
 

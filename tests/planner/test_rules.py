@@ -6,9 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from cleaner.model import Image
-from cleaner.policy import Rule, Select, TagPattern, TagStatus
-from cleaner.rules import Claims, Decision, age, duration, evaluate, select_candidates, semver_key
+from cleaner.config.model import Rule, Select, TagPattern, TagStatus
+from cleaner.core.model import Image
+from cleaner.core.rules import (
+    Claims,
+    Decision,
+    age,
+    duration,
+    evaluate,
+    select_candidates,
+    semver_key,
+)
 
 from .conftest import NOW, dg, img, rule
 

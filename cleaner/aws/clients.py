@@ -1,0 +1,91 @@
+"""AWS clients per target: the standard credential chain, assumed roles, retries."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.config import Config as BotoConfig
+from botocore.utils import parse_timestamp
+
+from cleaner.aws.credentials import Role, TimeFetcher, assumed_session
+from cleaner.aws.retries import CONNECT_TIMEOUT, watch_retries
+from cleaner.config.model import Target
+
+# ECR publishes no rate for DescribeImages/BatchDeleteImage: adaptive mode backs off on
+# ThrottlingException and retries 5xx; enough attempts to ride out a burst.
+# A short connect timeout: an unreachable endpoint must be reported within seconds
+# (cleaner/aws/retries.py bounds its retries); a slow answer still has the default 60 s.
+RETRY_CONFIG = BotoConfig(
+    retries={"mode": "adaptive", "max_attempts": 10}, connect_timeout=CONNECT_TIMEOUT
+)
+# One connection per worker thread (limits.concurrency is at most 64); the default of
+# 10 would make threads beyond that wait for a connection, or discard them.
+CLIENT_CONFIG = RETRY_CONFIG.merge(BotoConfig(max_pool_connections=64))
+
+
+def _utc_timestamp(value: Any) -> datetime:
+    if isinstance(value, int | float):  # the JSON protocols' epoch seconds
+        return datetime.fromtimestamp(value, UTC)
+    parsed: datetime = parse_timestamp(value)
+    return parsed.astimezone(UTC)
+
+
+def utc_timestamps(session: Any) -> None:
+    """Parse response timestamps as UTC epoch seconds. botocore's default converts every
+    one to the local zone through dateutil: a third of the client's CPU when listing a
+    large registry (profiled with bench/latency.py), for times the cleaner only compares."""
+    factory = session._session.get_component("response_parser_factory")
+    factory.set_parser_defaults(timestamp_parser=_utc_timestamp)
+
+
+class Clients:
+    """AWS clients per target from the standard AWS chain (AWS_ENDPOINT_URL[_ECR] and the
+    like honoured by botocore), acting as the target's `role_arn` where it names one.
+
+    ECR, ECS and Lambda clients of a target share its region, role and retry settings.
+    boto3 clients are thread-safe but sessions are not: clients are made under a lock,
+    once per (service, region, role), and then shared by the worker threads.
+    """
+
+    def __init__(self, session: Any = None, *, time_fetcher: TimeFetcher | None = None) -> None:
+        import boto3
+
+        self.session: Any = session or boto3.session.Session()
+        self._time_fetcher = time_fetcher  # for the credentials' expiry; tests inject it
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str, Role | None, str], Any] = {}
+        self._sessions: dict[Role, Any] = {}
+
+    def for_target(self, service: str, target: Target, lane: str = "") -> Any:
+        """The target's client; clients of different `lane`s keep separate retry and
+        rate-limiter state (see Registry)."""
+        role = None
+        if target.role_arn is not None:
+            role = Role(target.role_arn, target.external_id, target.session_name)
+        return self.client(service, target.region, role, lane)
+
+    def ecr(self, region: str, role_arn: str | None = None) -> Any:
+        return self.client("ecr", region, Role(role_arn) if role_arn else None)
+
+    def client(self, service: str, region: str, role: Role | None = None, lane: str = "") -> Any:
+        key = (service, region, role, lane)
+        with self._lock:
+            if key not in self._clients:
+                session = self.session if role is None else self._assumed(role, region)
+                utc_timestamps(session)
+                client = session.client(service, region_name=region, config=CLIENT_CONFIG)
+                watch_retries(client)
+                self._clients[key] = client
+            return self._clients[key]
+
+    def _assumed(self, role: Role, region: str) -> Any:
+        """One session per role, whatever the region: its credentials work in all."""
+        if role not in self._sessions:
+            sts = self.session.client("sts", region_name=region, config=RETRY_CONFIG)
+            watch_retries(sts)
+            self._sessions[role] = assumed_session(
+                sts, role, region, time_fetcher=self._time_fetcher
+            )
+        return self._sessions[role]

@@ -1,0 +1,214 @@
+"""ECR itself: paging, manifests (cached by digest), re-describe, delete."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cleaner.aws.pacing import RateLimiter, Unlimited
+from cleaner.core.model import INDEX_MEDIA_TYPES, Image, Inventory, RepositoryRef
+from cleaner.errors import error_code
+
+PAGE_SIZE = 1000
+BATCH_SIZE = 100
+# Indexes must come back as themselves, never converted to one platform's manifest,
+# or the cleaner would not see their children.
+ACCEPTED_MEDIA_TYPES = [
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+]
+
+
+class ManifestUnreadable(Exception):
+    """An index manifest could not be read: its children are unknown, so planning this
+    repository could delete a live image's platforms. The repository must be skipped."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteResult:
+    deleted: list[dict[str, str]]
+    failures: list[dict[str, Any]]
+
+
+class ManifestCache:
+    """Index digest → child digests. Manifests are immutable by digest, so an entry never
+    goes stale; `serve` keeps one cache across runs."""
+
+    def __init__(self) -> None:
+        self._children: dict[str, tuple[str, ...]] = {}
+
+    def get(self, digest: str) -> tuple[str, ...] | None:
+        return self._children.get(digest)
+
+    def put(self, digest: str, children: tuple[str, ...]) -> None:
+        self._children[digest] = children
+
+    def __len__(self) -> int:
+        return len(self._children)
+
+
+def image_from_detail(detail: Mapping[str, Any]) -> Image:
+    return Image(
+        digest=detail["imageDigest"],
+        tags=tuple(detail.get("imageTags") or ()),
+        pushed_at=_aware(detail["imagePushedAt"]),
+        last_pulled=_aware(detail["lastRecordedPullTime"])
+        if detail.get("lastRecordedPullTime")
+        else None,
+        size=int(detail.get("imageSizeInBytes") or 0),
+        media_type=detail.get("imageManifestMediaType") or "",
+        artifact_media_type=detail.get("artifactMediaType"),
+        subject=detail.get("subjectManifestDigest"),
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _children_of(manifest_text: str) -> tuple[str, ...]:
+    document = json.loads(manifest_text)
+    return tuple(entry["digest"] for entry in document.get("manifests", []))
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Registry:
+    """One registry (account + region) through its ECR clients. Every ECR call waits
+    for `limiter` first: the threads working on this registry share its rate.
+
+    Deletions may go through a client of their own (`delete_client`): ECR throttles each
+    API on its own, but botocore's adaptive rate limiter is per client, so throttled
+    DescribeImages calls would otherwise slow BatchDeleteImage down too (measured with
+    bench/throttling.py: 63% of the allowed delete rate on one client, 97% on two)."""
+
+    def __init__(
+        self,
+        client: Any,
+        region: str,
+        registry_id: str | None = None,
+        limiter: RateLimiter | Unlimited | None = None,
+        delete_client: Any = None,
+    ) -> None:
+        self.client = client
+        self.delete_client = delete_client or client
+        self.region = region
+        self.registry_id = registry_id
+        self.limiter = limiter or Unlimited()
+
+    def _pages(self, operation: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Each page of a paged call, paced one call at a time (a paginator would fetch
+        its pages without asking the limiter)."""
+        token = None
+        while True:
+            self.limiter.acquire()
+            page: dict[str, Any] = getattr(self.client, operation)(
+                **params, maxResults=PAGE_SIZE, **({"nextToken": token} if token else {})
+            )
+            yield page
+            token = page.get("nextToken")
+            if not token:
+                return
+
+    def _ids(self, repository: str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if self.registry_id:
+            params["registryId"] = self.registry_id
+        if repository is not None:
+            params["repositoryName"] = repository
+        return params
+
+    def repositories(self) -> list[RepositoryRef]:
+        refs = []
+        for page in self._pages("describe_repositories", self._ids()):
+            for repo in page["repositories"]:
+                refs.append(RepositoryRef(self.region, repo["registryId"], repo["repositoryName"]))
+        return sorted(refs)
+
+    def inventory(self, repository: RepositoryRef, cache: ManifestCache) -> Inventory:
+        images: dict[str, Image] = {}
+        for page in self._pages("describe_images", self._ids(repository.name)):
+            for detail in page["imageDetails"]:
+                image = image_from_detail(detail)
+                images[image.digest] = image
+        indexes = [d for d, image in images.items() if image.is_index]
+        children = self.index_children(repository.name, indexes, cache)
+        return Inventory(repository, images, children)
+
+    def index_children(
+        self, repository: str, digests: Sequence[str], cache: ManifestCache
+    ) -> dict[str, tuple[str, ...]]:
+        """Children of each index, reading only manifests not in the cache (≤100 a call)."""
+        missing = [d for d in digests if cache.get(d) is None]
+        for chunk in _chunks(missing, BATCH_SIZE):
+            self.limiter.acquire()
+            response = self.client.batch_get_image(
+                **self._ids(repository),
+                imageIds=[{"imageDigest": d} for d in chunk],
+                acceptedMediaTypes=ACCEPTED_MEDIA_TYPES,
+            )
+            for image in response.get("images", []):
+                if image.get("imageManifestMediaType") not in INDEX_MEDIA_TYPES:
+                    raise ManifestUnreadable(
+                        f"index {image['imageId'].get('imageDigest')} came back as "
+                        f"{image.get('imageManifestMediaType')}, not as an index"
+                    )
+                cache.put(image["imageId"]["imageDigest"], _children_of(image["imageManifest"]))
+            for failure in response.get("failures", []):
+                raise ManifestUnreadable(
+                    f"cannot read index {failure['imageId'].get('imageDigest')}: "
+                    f"{failure.get('failureCode')} {failure.get('failureReason', '')}".strip()
+                )
+        result: dict[str, tuple[str, ...]] = {}
+        for digest in digests:
+            children = cache.get(digest)
+            if children is None:
+                raise ManifestUnreadable(f"index {digest} was not returned by BatchGetImage")
+            result[digest] = children
+        return result
+
+    def describe(self, repository: str, digests: Sequence[str]) -> dict[str, Image]:
+        """The current state of up to 100 images; absent ones are missing from the result.
+
+        ECR fails the whole call when one id is missing, so on ImageNotFoundException
+        the batch is halved until the missing images are isolated."""
+        if not digests:
+            return {}
+        try:
+            self.limiter.acquire()
+            response = self.client.describe_images(
+                **self._ids(repository), imageIds=[{"imageDigest": d} for d in digests]
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ImageNotFoundException":
+                raise
+            if len(digests) == 1:
+                return {}
+            middle = len(digests) // 2
+            return {
+                **self.describe(repository, digests[:middle]),
+                **self.describe(repository, digests[middle:]),
+            }
+        return {
+            image.digest: image
+            for image in (image_from_detail(d) for d in response["imageDetails"])
+        }
+
+    def delete(self, repository: str, image_ids: Sequence[dict[str, str]]) -> DeleteResult:
+        if len(image_ids) > BATCH_SIZE:
+            raise ValueError(f"BatchDeleteImage takes at most {BATCH_SIZE} ids")
+        self.limiter.acquire()
+        response = self.delete_client.batch_delete_image(
+            **self._ids(repository), imageIds=list(image_ids)
+        )
+        return DeleteResult(response.get("imageIds", []), response.get("failures", []))

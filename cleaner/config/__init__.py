@@ -1,0 +1,1 @@
+"""The policy file -> a frozen, validated Config. No AWS, no clock."""

@@ -1,0 +1,1 @@
+"""`ecr-cleaner demo`: the whole flow against the embedded sandbox."""

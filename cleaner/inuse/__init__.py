@@ -1,0 +1,1 @@
+"""Sources of images in use by running workloads (fail closed)."""

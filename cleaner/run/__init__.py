@@ -1,0 +1,1 @@
+"""One run: targets -> plan every repository -> limits -> execute, stoppable."""

@@ -1,0 +1,134 @@
+"""targets → repositories → inventory → plan → execute → report, for every mode."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+import structlog
+
+from cleaner.aws.ecr import ManifestCache
+from cleaner.config.model import Config
+from cleaner.core.model import RepositoryPlan, Status
+from cleaner.core.planner import check_max_deletions
+from cleaner.errors import error_text
+from cleaner.exitcodes import ExitCode
+from cleaner.inuse.reader import TargetClients
+from cleaner.report.model import RunReport
+from cleaner.run.executor import NOT_ATTEMPTED, execute
+from cleaner.run.scan import Pacing, Planned, Planner, in_pool
+from cleaner.run.shard import Shard
+from cleaner.run.stopping import StopRequest
+
+log = structlog.get_logger("cleaner.run.pipeline")
+
+
+# AWS clients for a target (its region, role and credentials): registry.Clients. The
+# runner hands the same object to the in-use sources, so one protocol serves both.
+ClientSource = TargetClients
+
+
+@dataclass(frozen=True)
+class RunResult:
+    report: RunReport
+    exit_code: int
+    stopped_by: str | None = None  # the signal (or other cause) that stopped the run early
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def run_once(
+    config: Config,
+    clients: ClientSource,
+    now: datetime,
+    *,
+    dry_run: bool,
+    cache: ManifestCache | None = None,
+    clock: Callable[[], datetime] = _utcnow,
+    stop: StopRequest | None = None,
+    shard: Shard | None = None,
+    pacing: Pacing | None = None,
+) -> RunResult:
+    """One pass over every target. `now` is the policy's clock (read once by the caller);
+    `clock` only stamps the report's start and finish. `shard`: only the repositories
+    of that shard. `pacing`: the clock and sleep of the request-rate caps (tests).
+    `stop`: asked between repositories and batches; once requested, what is left is
+    reported as not attempted and the exit code is the signal's (130/143)."""
+    started = clock()
+    cache = cache if cache is not None else ManifestCache()
+    stop = stop or StopRequest()
+    planner = Planner(config, clients, now, cache, shard, pacing or Pacing(), stop)
+    with ThreadPoolExecutor(config.limits.concurrency, thread_name_prefix="cleaner") as pool:
+        # Plan everything, check the run's limit, then execute: max_deletions holds for
+        # the whole run however the work is spread over threads.
+        planned = planner.plan_all(pool)
+        warning = check_max_deletions([p.plan for p in planned], config.limits)
+        limit_hit = warning is not None and not dry_run
+        if warning:
+            log.warning("max_deletions_exceeded", message=warning, dry_run=dry_run)
+
+        def finish(item: Planned) -> RepositoryPlan:
+            if limit_hit:
+                return _not_attempted(item.plan, "stopped by limits.max_deletions")
+            if item.registry is None:
+                return item.plan
+            # serve's shutdown: between batches only
+            return _execute_isolated(item, dry_run, stop)
+
+        results = in_pool(pool, finish, planned)
+    warnings = [warning] if warning else []
+    stopped_by = stop.cause if stop.requested() else None
+    if stopped_by is not None:
+        warnings.append(_stop_warning(stop))
+        log.warning("run_stopped_early", cause=stopped_by)
+    report = RunReport(
+        mode="plan" if dry_run else "run",
+        now=now,
+        started_at=started,
+        finished_at=clock(),
+        repositories=results,
+        warnings=(*planner.warnings, *warnings),
+        shard=shard,
+    )
+    exit_code = _exit_code(report, limit_hit)
+    if stopped_by is not None and stop.exit_code is not None:
+        exit_code = stop.exit_code
+    log.info("run_finished", dry_run=dry_run, exit_code=exit_code, **report.summary())
+    return RunResult(report, exit_code, stopped_by)
+
+
+def _execute_isolated(item: Planned, dry_run: bool, stop: StopRequest) -> RepositoryPlan:
+    """One repository's unexpected error must not stop the others (AWS errors are
+    already handled inside the executor, action by action)."""
+    assert item.registry is not None
+    try:
+        return execute(item.plan, item.registry, item.expected_tags, dry_run=dry_run, stop=stop)
+    except Exception as exc:
+        log.exception("repository_failed", repository=item.plan.repository.name)
+        plan = _not_attempted(item.plan, "the repository failed")
+        return replace(plan, error=f"failed: {error_text(exc)}", failed=True)
+
+
+def _not_attempted(plan: RepositoryPlan, why: str) -> RepositoryPlan:
+    actions = tuple(
+        replace(a, status=Status.SKIPPED, reason=f"{a.reason}; {NOT_ATTEMPTED}: {why}")
+        for a in plan.actions
+    )
+    return replace(plan, actions=actions)
+
+
+def _stop_warning(stop: StopRequest) -> str:
+    return (
+        f"{stop.reason}: actions not attempted are reported as skipped, repositories not "
+        "reached say 'not planned'; everything else is as the registry now holds it"
+    )
+
+
+def _exit_code(report: RunReport, limit_hit: bool) -> int:
+    if limit_hit:
+        return ExitCode.LIMIT
+    return ExitCode.FAILURES if report.summary()["failures"] else ExitCode.OK

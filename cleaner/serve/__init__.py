@@ -1,0 +1,1 @@
+"""`serve`: the scheduled service, its HTTP endpoints and metrics."""

@@ -1,0 +1,90 @@
+"""`serve`'s HTTP endpoint: `/healthz` for probes, `/metrics` for Prometheus.
+
+The standard library's threading HTTP server is enough for two read-only pages polled
+every few seconds; it runs in a daemon thread beside the scheduler.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import structlog
+
+from cleaner.serve.metrics import CONTENT_TYPE
+
+log = structlog.get_logger("cleaner.serve.http")
+
+# (healthy, body): 200 with the body when healthy, else 503 with the same body.
+HealthCheck = Callable[[], tuple[bool, dict[str, Any]]]
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """`HOST:PORT` (`[::1]:8080` for IPv6; port 0: any free port)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"expected HOST:PORT, like 127.0.0.1:8080 (got {text!r})")
+    return host.strip("[]"), int(port)
+
+
+class HealthServer:
+    def __init__(self, host: str, port: int, health: HealthCheck, metrics: Callable[[], bytes]):
+        handler = _handler(health, metrics)
+        # Raises OSError (address in use, ...) here, before anything is scheduled.
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def start(self) -> HealthServer:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="health-http", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+
+
+def _handler(health: HealthCheck, metrics: Callable[[], bytes]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "ecr-cleaner"
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/healthz":
+                healthy, body = health()
+                payload = (json.dumps(body, indent=2) + "\n").encode()
+                self._send(200 if healthy else 503, "application/json", payload)
+            elif path == "/metrics":
+                self._send(200, CONTENT_TYPE, metrics())
+            else:
+                self._send(
+                    404, "text/plain; charset=utf-8", b"not found: try /healthz or /metrics\n"
+                )
+
+        def _send(self, status: int, content_type: str, payload: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            # One access line per probe every few seconds would bury the run events.
+            log.debug("http_request", request=self.requestline, client=self.client_address[0])
+
+    return Handler
