@@ -39,7 +39,7 @@ clean:
 container: $(STAMP)
 	bash .ci/container-check
 
-# All four benchmarks at full size (about 5 minutes here); results in bench/results/.
+# All four benchmarks at full size (about 2 minutes here); results in bench/results/.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
 

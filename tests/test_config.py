@@ -31,7 +31,7 @@ from cleaner.config.model import (
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
-SPEC_EXAMPLE = r"""
+FULL_EXAMPLE = r"""
 version: 1
 targets:
   - region: us-east-1
@@ -77,7 +77,7 @@ def tags(*sources: str) -> tuple[TagPattern, ...]:
 
 
 def test_the_spec_example_loads_to_these_objects() -> None:
-    assert load_config_text(SPEC_EXAMPLE) == Config(
+    assert load_config_text(FULL_EXAMPLE) == Config(
         targets=(
             Target(
                 region="us-east-1",

@@ -1,4 +1,4 @@
-"""The report (SPEC section 6): JSON shape and counts, and table/markdown showing the
+"""The report (docs/report.md): JSON shape and counts, and table/markdown showing the
 same decisions with their reasons."""
 
 from __future__ import annotations

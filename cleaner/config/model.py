@@ -92,7 +92,7 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class InUseSource:
-    """A source of image references that running workloads use (see the in-use issue)."""
+    """A source of image references that running workloads use (docs/in-use.md)."""
 
     kind: str
     options: tuple[tuple[str, object], ...] = ()

@@ -1,7 +1,8 @@
 """Which images of a repository belong to which: index -> children, referrer -> subject.
 
 Rules only ever see top-level images; everything else shares the fate of its owners
-(SPEC 4.2). Pure: no AWS, no clock.
+(docs/semantics.md#units-top-level-images-and-what-belongs-to-them). Pure: no AWS,
+no clock.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Rules + protections + limits -> one repository's plan, every decision with its reason.
 
-SPEC 4.2-4.4 and 6. Pure: `now` and the in-use map are passed in; no AWS, no clock.
+What it means: docs/semantics.md; what it records: docs/report.md. Pure: `now` and the
+in-use map are passed in; no AWS, no clock.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The protections that hold for any image, top-level or not (SPEC 4.4)."""
+"""The protections that hold for any image, top-level or not
+(docs/semantics.md#protections)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from cleaner.core.rules import age, duration
 
 @dataclass(frozen=True, slots=True)
 class Guard:
-    """The protections that hold for any image, top-level or not (SPEC 4.4)."""
+    """The protections that hold for any image, top-level or not."""
 
     protect: Protect
     in_use: Mapping[str, str]

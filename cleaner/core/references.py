@@ -1,4 +1,4 @@
-"""Image references and the images of an inventory they name (SPEC 4.4 `protect.in_use`).
+"""Image references and the images of an inventory they name (docs/in-use.md).
 
 A reference is `[registry/]repository[:tag][@digest]`, the way Docker, containerd and
 Kubernetes write them. It names the digest it carries, or else the digest its tag

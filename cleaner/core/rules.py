@@ -1,7 +1,7 @@
 """One rule over its candidates: which tags (and untagged images) it keeps or expires, and why.
 
-SPEC 4.3. Rules claim tags in order: a tag some earlier rule selected, kept or expired,
-is invisible to later rules. Pure: `now` is passed in, no AWS.
+Rules claim tags in order: a tag some earlier rule selected, kept or expired, is invisible
+to later rules (docs/semantics.md#rules). Pure: `now` is passed in, no AWS.
 """
 
 from __future__ import annotations

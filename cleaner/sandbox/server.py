@@ -1,5 +1,5 @@
 """The embedded ECR sandbox: moto's server (STS, ECS, Lambda, ...) behind a WSGI layer
-that answers ECR itself, the way ECR does (see ECR-NOTES.md for where moto differs).
+that answers ECR itself, the way ECR does (docs/sandbox.md says where moto differs).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Protections and limits override rules (SPEC 4.4); each kept item says why."""
+"""Protections and limits override rules (docs/semantics.md#protections); each kept
+item says why."""
 
 from __future__ import annotations
 

@@ -207,7 +207,8 @@ def test_nothing_owned_by_a_kept_image_is_deleted(case: Case, pl: tuple[Policy, 
 
 
 def keep_oracle(case: Case, policy: Policy) -> set[Item]:
-    """(digest, tag or None) that each rule's keep must keep: SPEC 4.3 written out again."""
+    """(digest, tag or None) that each rule's keep must keep: docs/semantics.md#keep,
+    written out again."""
     images = case.inventory.images
     top = build_graph(case.inventory).top_level
     claimed: set[Item] = set()
