@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo sandbox bench bench-sandbox clean container lock
+.PHONY: test lint typecheck pytest demo sandbox bench bench-sandbox clean container lock schema
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# cleaner/policy.schema.json, written from the declarations the loader validates with
+# (the Shapes in cleaner/config, the in-use source kinds in cleaner/inuse/kinds). Run it
+# after adding or changing a key; a test fails while the shipped file is stale.
+schema: $(STAMP)
+	$(BIN)/python -m cleaner.config.schema --write
 
 demo: $(STAMP)
 	$(BIN)/ecr-cleaner demo

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from cleaner.config.model import InUseSource, Target
+from cleaner.inuse.kinds.command import read_command
+from cleaner.inuse.kinds.file import read_file
 from cleaner.inuse.reader import InUseReader, InUseUnavailable, label
-from cleaner.inuse.sources import SourceError, read_command, read_file, references_in
+from cleaner.inuse.reading import SourceError, references_in
 
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 DIGEST = "sha256:" + "a" * 64

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-DEFAULT_SESSION_NAME = "ecr-cleaner"
+from cleaner.config.model import DEFAULT_SESSION_NAME
+
 # What RefreshableCredentials asks for: the current time, timezone-aware.
 TimeFetcher = Callable[[], datetime]
 

@@ -1,28 +1,31 @@
-"""Checkers for the value kinds of the policy file.
+"""Checkers for the value kinds of the policy file, each with the JSON Schema it stands for.
 
 Each checker records what is wrong under the value's place (`targets[0].region`) and
 returns None instead of raising, so a single pass over the file reports every error.
+A `Check` pairs a checker with the JSON Schema of what it accepts: validation runs the
+one, `cleaner.config.schema` writes the other, from the same object.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from cleaner.config.model import REGEX_PREFIX, NamePatterns, TagPattern
 
 E = TypeVar("E", bound=StrEnum)
 T = TypeVar("T")
-# Every checker takes (issues, place, value) and returns the parsed value or None.
-Checker = Callable[["Issues", str, object], T | None]
+# A JSON Schema in which a Check may stand for its own schema (expanded by SchemaWriter).
+JSON = dict[str, Any]
 
 DURATION_HELP = "must be a duration: an integer and a unit s, m, h, d or w, like 14d"
 _DURATION = re.compile(r"([0-9]+)([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+STRING_SCHEMA: JSON = {"type": "string", "minLength": 1}
 
 
 def parse_duration(text: str) -> timedelta:
@@ -79,6 +82,33 @@ class Issues:
         self.problems.append(Problem(path, message, at_key))
 
 
+class Check(Generic[T]):
+    """A checker and the JSON Schema of the values it accepts.
+
+    `run(issues, path, value)` returns the parsed value, or None after recording what
+    is wrong. `schema` is a JSON Schema whose values may be other Checks (they stand
+    for their own schemas), or a function that builds one when the schema is written
+    (for shapes known only then, like the registered in-use source kinds). With a
+    `name`, the schema is written once under `$defs` and every use refers to it.
+    """
+
+    __slots__ = ("name", "run", "schema")
+
+    def __init__(
+        self,
+        run: Callable[[Issues, str, object], T | None],
+        schema: JSON | Callable[[], JSON],
+        *,
+        name: str | None = None,
+    ) -> None:
+        self.run = run
+        self.schema = schema
+        self.name = name
+
+    def __call__(self, issues: Issues, path: str, value: object) -> T | None:
+        return self.run(issues, path, value)
+
+
 def describe(value: object) -> str:
     """A value as the operator wrote it in YAML, for the `(got ...)` part of a message."""
     if value is None:
@@ -103,50 +133,14 @@ def _got(value: object) -> str:
     return f"got {describe(value)}"
 
 
-class Section:
-    """A mapping whose keys were checked: reads each known key through a checker."""
-
-    def __init__(self, issues: Issues, path: str, values: dict[str, object]) -> None:
-        self.issues = issues
-        self.path = path
-        self.values = values
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.values
-
-    def field(self, name: str, check: Checker[T]) -> T | None:
-        """The checked value of `name`, or None if it is absent or wrong."""
-        if name not in self.values:
-            return None
-        return check(self.issues, key(self.path, name), self.values[name])
-
-
-def mapping(
-    issues: Issues,
-    path: str,
-    value: object,
-    allowed: Sequence[str],
-    required: Sequence[str] = (),
-) -> Section | None:
-    """The mapping's known keys; unknown and missing keys are errors."""
-    if not isinstance(value, dict):
-        issues.add(path, f"must be a mapping (got {describe(value)})")
-        return None
-    expected = f"expected one of: {', '.join(allowed)}" if allowed else "takes no keys"
-    for name in value:
-        if name not in allowed:
-            issues.add(key(path, str(name)), f"unknown key ({expected})", at_key=True)
-    for name in required:
-        if name not in value:
-            issues.add(key(path, name), "required")
-    return Section(issues, path, {n: v for n, v in value.items() if n in allowed})
-
-
-def string(issues: Issues, path: str, value: object) -> str | None:
+def _string(issues: Issues, path: str, value: object) -> str | None:
     if not isinstance(value, str) or not value.strip():
         issues.add(path, f"must be a non-empty string ({_got(value)})")
         return None
     return value
+
+
+string = Check(_string, STRING_SCHEMA)
 
 
 def integer(issues: Issues, path: str, value: object, minimum: int) -> int | None:
@@ -157,8 +151,11 @@ def integer(issues: Issues, path: str, value: object, minimum: int) -> int | Non
     return value
 
 
-def at_least(minimum: int) -> Checker[int]:
-    return lambda issues, path, value: integer(issues, path, value, minimum)
+def at_least(minimum: int) -> Check[int]:
+    return Check(
+        lambda issues, path, value: integer(issues, path, value, minimum),
+        {"type": "integer", "minimum": minimum},
+    )
 
 
 def choice(issues: Issues, path: str, value: object, enum: type[E]) -> E | None:
@@ -169,11 +166,14 @@ def choice(issues: Issues, path: str, value: object, enum: type[E]) -> E | None:
     return enum(value)
 
 
-def one_of(enum: type[E]) -> Checker[E]:
-    return lambda issues, path, value: choice(issues, path, value, enum)
+def one_of(enum: type[E]) -> Check[E]:
+    return Check(
+        lambda issues, path, value: choice(issues, path, value, enum),
+        {"enum": [member.value for member in enum]},
+    )
 
 
-def duration(issues: Issues, path: str, value: object) -> timedelta | None:
+def _duration(issues: Issues, path: str, value: object) -> timedelta | None:
     if not isinstance(value, str):
         issues.add(path, f"{DURATION_HELP} (got {describe(value)})")
         return None
@@ -182,6 +182,18 @@ def duration(issues: Issues, path: str, value: object) -> timedelta | None:
     except ValueError as exc:
         issues.add(path, str(exc))
         return None
+
+
+duration = Check(
+    _duration,
+    {
+        "type": "string",
+        # What parse_duration accepts short of overflow: an amount > 0 and a unit.
+        "pattern": f"^0*[1-9][0-9]*[{''.join(_UNITS)}]$",
+        "description": "An integer > 0 and a unit: s, m, h, d or w (90m, 36h, 14d, 2w).",
+    },
+    name="duration",
+)
 
 
 def non_empty_list(issues: Issues, path: str, value: object, what: str) -> list[object] | None:
@@ -200,7 +212,7 @@ def strings(issues: Issues, path: str, value: object, what: str) -> list[str] | 
     return [s for s in checked if s is not None] if None not in checked else None
 
 
-def globs(issues: Issues, path: str, value: object) -> NamePatterns | None:
+def _globs(issues: Issues, path: str, value: object) -> NamePatterns | None:
     patterns = strings(issues, path, value, "repository globs")
     if patterns is None:
         return None
@@ -208,6 +220,19 @@ def globs(issues: Issues, path: str, value: object) -> NamePatterns | None:
     for i in bad:
         issues.add(item(path, i), "'!' must be followed by the glob to exclude")
     return NamePatterns.parse(patterns) if not bad else None
+
+
+globs = Check(
+    _globs,
+    {
+        "type": "array",
+        "minItems": 1,
+        "items": {**STRING_SCHEMA, "not": {"const": "!"}},
+        "description": "Globs on repository names; a glob starting with ! excludes what"
+        ' it matches. Default ["*"].',
+    },
+    name="repositoryGlobs",
+)
 
 
 def regex(issues: Issues, path: str, text: str) -> re.Pattern[str] | None:
@@ -218,7 +243,7 @@ def regex(issues: Issues, path: str, text: str) -> re.Pattern[str] | None:
         return None
 
 
-def tag_pattern(issues: Issues, path: str, value: object) -> TagPattern | None:
+def _tag_pattern(issues: Issues, path: str, value: object) -> TagPattern | None:
     text = string(issues, path, value)
     if text is None:
         return None
@@ -229,6 +254,17 @@ def tag_pattern(issues: Issues, path: str, value: object) -> TagPattern | None:
     if is_regex and regex(issues, path, text.removeprefix(REGEX_PREFIX)) is None:
         return None
     return TagPattern.parse(text)
+
+
+tag_pattern = Check(
+    _tag_pattern,
+    {
+        **STRING_SCHEMA,
+        "description": "A glob on the whole tag (*, ?, [...], case-sensitive), or"
+        f" {REGEX_PREFIX} and a Python regular expression that must match the whole tag.",
+    },
+    name="tagPattern",
+)
 
 
 def tag_patterns(
@@ -244,14 +280,21 @@ def tag_patterns(
     return tuple(unique.values()) if None not in parsed else None
 
 
-def tag_list(*, allow_empty: bool) -> Checker[tuple[TagPattern, ...]]:
-    return lambda issues, path, value: tag_patterns(issues, path, value, allow_empty=allow_empty)
+def tag_list(*, allow_empty: bool) -> Check[tuple[TagPattern, ...]]:
+    size: JSON = {} if allow_empty else {"minItems": 1}
+    return Check(
+        lambda issues, path, value: tag_patterns(issues, path, value, allow_empty=allow_empty),
+        {"type": "array", **size, "items": tag_pattern},
+    )
 
 
-def group_by(issues: Issues, path: str, value: object) -> TagPattern | None:
+def _group_by(issues: Issues, path: str, value: object) -> TagPattern | None:
     """Always a regex: the `re:` prefix is optional, and `source` keeps what was written."""
     text = string(issues, path, value)
     if text is None:
         return None
     compiled = regex(issues, path, text.removeprefix(REGEX_PREFIX))
     return TagPattern(text, compiled) if compiled is not None else None
+
+
+group_by = Check(_group_by, STRING_SCHEMA)

@@ -11,6 +11,8 @@ from enum import StrEnum
 REGEX_PREFIX = "re:"
 # No repository is emptied unless a policy (or defaults.protect) says `keep_at_least: 0`.
 KEEP_AT_LEAST_DEFAULT = 1
+# RoleSessionName when a target's role is assumed without a session_name of its own.
+DEFAULT_SESSION_NAME = "ecr-cleaner"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,8 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class InUseSource:
-    """A source of image references that running workloads use (docs/in-use.md)."""
+    """A source of image references that running workloads use: `kind` names one of
+    cleaner.inuse.kinds, `options` are its options as given, parsed (docs/in-use.md)."""
 
     kind: str
     options: tuple[tuple[str, object], ...] = ()
@@ -121,7 +124,7 @@ class Target:
     role_arn: str | None = None
     repositories: NamePatterns = field(default_factory=NamePatterns)
     external_id: str | None = None  # sts:ExternalId when assuming role_arn
-    session_name: str | None = None  # RoleSessionName (CloudTrail shows it); default ecr-cleaner
+    session_name: str | None = None  # RoleSessionName (CloudTrail shows it); None: the default
 
 
 class OrphanedReferrers(StrEnum):

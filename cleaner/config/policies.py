@@ -1,16 +1,12 @@
-"""The `policies` and `defaults` sections of the policy file: rules and protections."""
+"""The `policies` and `defaults` sections of the policy file: policies and their rules
+(protections are in cleaner.config.protect)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
-
 from cleaner.config import fields as f
-from cleaner.config.fields import Issues, item, key
+from cleaner.config.fields import Check, Issues, item
 from cleaner.config.model import (
-    KEEP_AT_LEAST_DEFAULT,
     Expire,
-    InUseSource,
     Keep,
     NamePatterns,
     OrderBy,
@@ -18,100 +14,196 @@ from cleaner.config.model import (
     Protect,
     Rule,
     Select,
-    TagPattern,
     TagStatus,
 )
+from cleaner.config.protect import ProtectParts, combine, protect
+from cleaner.config.shape import Key, Section, Shape, default_of
 
-POLICY_KEYS = ("name", "repositories", "protect", "rules")
-RULE_KEYS = ("name", "select", "keep", "expire")
-SELECT_KEYS = ("tag_status", "tags")
-KEEP_KEYS = ("most_recent", "order_by", "group_by")
-EXPIRE_KEYS = ("pushed_before", "not_pulled_for")
-PROTECT_KEYS = ("tags", "pulled_within", "keep_at_least", "in_use")
-DEFAULTS_KEYS = ("protect",)
-
-# The in-use sources are implemented elsewhere; this table is the shape they accept.
-IN_USE_OPTIONS: dict[str, tuple[str, ...]] = {
-    "ecs": ("task_definition_revisions",),
-    "lambda": (),
-    "command": ("argv", "timeout"),
-    "file": ("path",),
-}
-IN_USE_REQUIRED: dict[str, tuple[str, ...]] = {"command": ("argv",), "file": ("path",)}
 EVERYTHING = NamePatterns()
 
-
-@dataclass(frozen=True, slots=True)
-class ProtectParts:
-    """A `protect` mapping as written: None where a setting was not given, which the
-    combination with `defaults.protect` needs to tell apart from an explicit value."""
-
-    tags: tuple[TagPattern, ...] = ()
-    pulled_within: timedelta | None = None
-    keep_at_least: int | None = None
-    in_use: tuple[InUseSource, ...] = ()
-
-
-def combine(defaults: ProtectParts, own: ProtectParts) -> Protect:
-    """Lists add up (a policy can add protection, never drop one); scalars given by the
-    policy replace the default's."""
-    tags = {p.source: p for p in (*defaults.tags, *own.tags)}
-    return Protect(
-        tags=tuple(tags.values()),
-        pulled_within=own.pulled_within
-        if own.pulled_within is not None
-        else defaults.pulled_within,
-        keep_at_least=next(
-            (n for n in (own.keep_at_least, defaults.keep_at_least) if n is not None),
-            KEEP_AT_LEAST_DEFAULT,
+SELECT = Shape(
+    {
+        "tag_status": Key(
+            f.one_of(TagStatus),
+            "tagged: matching tags; untagged: untagged top-level images; any: both.",
+            default=default_of(Select, "tag_status"),
         ),
-        in_use=tuple(dict.fromkeys((*defaults.in_use, *own.in_use))),
+        "tags": Key(
+            f.tag_list(allow_empty=False),
+            "Tag patterns to select (default: every tag). Not allowed with tag_status: untagged.",
+        ),
+    },
+    rules={
+        "if": {
+            "properties": {"tag_status": {"const": TagStatus.UNTAGGED}},
+            "required": ["tag_status"],
+        },
+        "then": {"not": {"required": ["tags"]}},
+    },
+)
+
+
+@SELECT.reader
+def _select(section: Section) -> Select:
+    status = section.field("tag_status")
+    if status is TagStatus.UNTAGGED and "tags" in section:
+        section.add("not allowed with tag_status: untagged (they have no tags)", at="tags")
+    return Select(status, section.field("tags"))
+
+
+KEEP = Shape(
+    {
+        "most_recent": Key(
+            f.at_least(1),
+            "Number of newest candidates kept (per group with group_by).",
+            required=True,
+        ),
+        "order_by": Key(
+            f.one_of(OrderBy),
+            "Newest by: pushed (push time), pulled (last pull, or push if never pulled),"
+            " semver (highest version tag).",
+            default=default_of(Keep, "order_by"),
+        ),
+        "group_by": Key(
+            f.group_by,
+            "Regex (re: prefix optional); its first group (or whole match) names a group,"
+            " and most_recent are kept per group.",
+        ),
+    }
+)
+
+
+@KEEP.reader
+def _keep(section: Section) -> Keep:
+    return Keep(**section.checked())
+
+
+EXPIRE = Shape(
+    {
+        "pushed_before": Key(f.duration, "Pushed more than this long ago."),
+        "not_pulled_for": Key(
+            f.duration, "Last pull (or push, if never pulled) more than this long ago."
+        ),
+    },
+    rules={"minProperties": 1},
+)
+
+
+@EXPIRE.reader
+def _expire(section: Section) -> Expire:
+    if not section.raw:
+        # `expire: {}` would hold for every candidate: ask for what was meant.
+        omit = "omit expire to expire every candidate keep does not keep"
+        section.add(f"needs at least one of: {', '.join(EXPIRE.keys)} ({omit})")
+    return Expire(**section.checked())
+
+
+RULE = Shape(
+    {
+        "name": Key(
+            f.string, "Unique within the policy; reasons in the report cite it.", required=True
+        ),
+        "select": Key(
+            _select,
+            "Which tags or untagged images this rule works on (not selected by an earlier rule).",
+        ),
+        "keep": Key(_keep, "How many of the newest candidates to keep."),
+        "expire": Key(
+            _expire,
+            "Conditions that must ALL hold for a candidate not kept to expire. Omit to expire"
+            " every candidate not kept.",
+        ),
+    },
+    description="Selects candidates, keeps the newest, expires the rest that meet every"
+    " expire condition.",
+    name="rule",
+    rules={"anyOf": [{"required": ["keep"]}, {"required": ["expire"]}]},
+)
+
+
+@RULE.reader
+def _rule(section: Section) -> Rule:
+    if "keep" not in section and "expire" not in section:
+        section.add("needs keep, expire or both (with neither, every candidate would expire)")
+    return Rule(
+        name=section.field("name") or "",
+        select=section.field("select") or Select(),
+        keep=section.field("keep"),
+        expire=section.field("expire"),
     )
 
 
-def parse_policies(issues: Issues, top: f.Section) -> tuple[Policy, ...]:
-    """`policies`, then `defaults` (so errors come in the file's documented order)."""
-    if "policies" not in top:
-        issues.add("policies", "required")
-    drafts: list[tuple[str, Policy, ProtectParts]] = []
-    for i, raw in enumerate(top.field("policies", _policy_list) or []):
-        draft = _policy(issues, item("policies", i), raw)
-        if draft is not None:
-            drafts.append((item("policies", i), *draft))
-    _check_names(issues, [(path, p.name) for path, p, _ in drafts])
-    _check_shadowed(issues, [(path, p) for path, p, _ in drafts])
-    defaults = top.field("defaults", _defaults) or ProtectParts()
-    return tuple(
-        Policy(p.name, p.repositories, combine(defaults, own), p.rules) for _, p, own in drafts
-    )
+def _rules(issues: Issues, path: str, value: object) -> tuple[Rule, ...] | None:
+    # An empty list is allowed: a policy without rules exempts the repositories it
+    # matches from every later policy.
+    if not isinstance(value, list):
+        issues.add(path, f"must be a list of rules (got {f.describe(value)})")
+        return None
+    rules = [_rule(issues, item(path, i), raw) for i, raw in enumerate(value)]
+    _check_names(issues, [(item(path, i), r.name) for i, r in enumerate(rules) if r])
+    return tuple(r for r in rules if r is not None)
+
+
+POLICY = Shape(
+    {
+        "name": Key(f.string, "Unique name; the report and the logs cite it.", required=True),
+        "repositories": Key(
+            f.globs,
+            "Repositories this policy applies to (first matching policy wins): globs, !glob"
+            ' excludes. Default ["*"].',
+        ),
+        "protect": Key(protect, "What this policy never touches, on top of defaults.protect."),
+        "rules": Key(
+            Check(_rules, {"type": "array", "items": _rule}),
+            "Ordered rules; earlier rules select first. An empty list leaves the matched"
+            " repositories alone.",
+            required=True,
+        ),
+    },
+    description="A named set of rules for the repositories it matches.",
+    name="policy",
+)
+
+
+@POLICY.reader
+def _policy(section: Section) -> tuple[Policy, ProtectParts]:
+    name = section.field("name") or ""
+    repositories = section.field("repositories") or EVERYTHING
+    own = section.field("protect") or ProtectParts()
+    rules = section.field("rules") or ()
+    # Protect() is a placeholder until defaults.protect is known.
+    return Policy(name, repositories, Protect(), rules), own
 
 
 def _policy_list(issues: Issues, path: str, value: object) -> list[object] | None:
     return f.non_empty_list(issues, path, value, "policies")
 
 
-def _defaults(issues: Issues, path: str, value: object) -> ProtectParts | None:
-    section = f.mapping(issues, path, value, DEFAULTS_KEYS)
-    return section.field("protect", _protect) if section else None
+# The top level's `policies`: parse_policies reads each item, with defaults.protect.
+policy_list = Check(_policy_list, {"type": "array", "minItems": 1, "items": _policy})
 
 
-def _policy(issues: Issues, path: str, value: object) -> tuple[Policy, ProtectParts] | None:
-    section = f.mapping(issues, path, value, POLICY_KEYS, required=("name", "rules"))
-    if section is None:
-        return None
-    name = section.field("name", f.string) or ""
-    repositories = section.field("repositories", f.globs) or EVERYTHING
-    own = section.field("protect", _protect) or ProtectParts()
-    rules = section.field("rules", _rules) or ()
-    # Protect() is a placeholder until defaults.protect is known.
-    return Policy(name, repositories, Protect(), rules), own
+def parse_policies(issues: Issues, top: Section) -> tuple[Policy, ...]:
+    """`policies`, then `defaults` (so errors come in the file's documented order)."""
+    drafts: list[tuple[str, Policy, ProtectParts]] = []
+    for i, raw in enumerate(top.field("policies") or []):
+        draft = _policy(issues, item("policies", i), raw)
+        if draft is not None:
+            drafts.append((item("policies", i), *draft))
+    _check_names(issues, [(path, p.name) for path, p, _ in drafts])
+    _check_shadowed(issues, [(path, p) for path, p, _ in drafts])
+    defaults = top.field("defaults") or ProtectParts()
+    return tuple(
+        Policy(p.name, p.repositories, combine(defaults, own), p.rules) for _, p, own in drafts
+    )
 
 
 def _check_names(issues: Issues, places: list[tuple[str, str]]) -> None:
     first: dict[str, str] = {}
     for path, name in places:
         if name in first:
-            issues.add(key(path, "name"), f"duplicate name {name!r} (first used at {first[name]})")
+            message = f"duplicate name {name!r} (first used at {first[name]})"
+            issues.add(f.key(path, "name"), message)
         elif name:
             first[name] = path
 
@@ -126,130 +218,3 @@ def _check_shadowed(issues: Issues, policies: list[tuple[str, Policy]]) -> None:
                 message = f"never applies: {earlier_path} ({earlier.name!r}) matches all its"
                 issues.add(path, f"{message} repositories first")
                 break
-
-
-def _rules(issues: Issues, path: str, value: object) -> tuple[Rule, ...] | None:
-    # An empty list is allowed: a policy without rules exempts the repositories it
-    # matches from every later policy.
-    if not isinstance(value, list):
-        issues.add(path, f"must be a list of rules (got {f.describe(value)})")
-        return None
-    rules = [_rule(issues, item(path, i), raw) for i, raw in enumerate(value)]
-    _check_names(issues, [(item(path, i), r.name) for i, r in enumerate(rules) if r])
-    return tuple(r for r in rules if r is not None)
-
-
-def _rule(issues: Issues, path: str, value: object) -> Rule | None:
-    section = f.mapping(issues, path, value, RULE_KEYS, required=("name",))
-    if section is None:
-        return None
-    if "keep" not in section and "expire" not in section:
-        issues.add(path, "needs keep, expire or both (with neither, every candidate would expire)")
-    return Rule(
-        name=section.field("name", f.string) or "",
-        select=section.field("select", _select) or Select(),
-        keep=section.field("keep", _keep),
-        expire=section.field("expire", _expire),
-    )
-
-
-def _select(issues: Issues, path: str, value: object) -> Select | None:
-    section = f.mapping(issues, path, value, SELECT_KEYS)
-    if section is None:
-        return None
-    status = section.field("tag_status", f.one_of(TagStatus)) or TagStatus.ANY
-    if status is TagStatus.UNTAGGED and "tags" in section:
-        issues.add(key(path, "tags"), "not allowed with tag_status: untagged (they have no tags)")
-    return Select(status, section.field("tags", f.tag_list(allow_empty=False)))
-
-
-def _keep(issues: Issues, path: str, value: object) -> Keep | None:
-    section = f.mapping(issues, path, value, KEEP_KEYS, required=("most_recent",))
-    if section is None:
-        return None
-    return Keep(
-        most_recent=section.field("most_recent", f.at_least(1)) or 1,
-        order_by=section.field("order_by", f.one_of(OrderBy)) or OrderBy.PUSHED,
-        group_by=section.field("group_by", f.group_by),
-    )
-
-
-def _expire(issues: Issues, path: str, value: object) -> Expire | None:
-    section = f.mapping(issues, path, value, EXPIRE_KEYS)
-    if section is None:
-        return None
-    if value == {}:
-        # `expire: {}` would hold for every candidate: ask for what was meant.
-        omit = "omit expire to expire every candidate keep does not keep"
-        issues.add(path, f"needs at least one of: {', '.join(EXPIRE_KEYS)} ({omit})")
-    return Expire(
-        pushed_before=section.field("pushed_before", f.duration),
-        not_pulled_for=section.field("not_pulled_for", f.duration),
-    )
-
-
-def _protect(issues: Issues, path: str, value: object) -> ProtectParts | None:
-    section = f.mapping(issues, path, value, PROTECT_KEYS)
-    if section is None:
-        return None
-    return ProtectParts(
-        tags=section.field("tags", f.tag_list(allow_empty=True)) or (),
-        pulled_within=section.field("pulled_within", f.duration),
-        keep_at_least=section.field("keep_at_least", f.at_least(0)),
-        in_use=section.field("in_use", _in_use) or (),
-    )
-
-
-def _in_use(issues: Issues, path: str, value: object) -> tuple[InUseSource, ...] | None:
-    section = f.mapping(issues, path, value, ("sources",), required=("sources",))
-    if section is None or "sources" not in section:
-        return None
-    here = key(path, "sources")
-    items = f.non_empty_list(issues, here, section.values["sources"], "in-use sources")
-    parsed = [_in_use_source(issues, item(here, i), raw) for i, raw in enumerate(items or [])]
-    return tuple(dict.fromkeys(s for s in parsed if s is not None))
-
-
-def _in_use_source(issues: Issues, path: str, value: object) -> InUseSource | None:
-    kinds = ", ".join(IN_USE_OPTIONS)
-    if isinstance(value, str):
-        if value in IN_USE_REQUIRED:
-            needed = IN_USE_REQUIRED[value][0]
-            issues.add(path, f"{value} needs options: {{{value}: {{{needed}: ...}}}}")
-        elif value not in IN_USE_OPTIONS:
-            issues.add(path, f"must be one of: {kinds} (got {value!r})")
-        else:
-            return InUseSource(value)
-        return None
-    if not isinstance(value, dict) or len(value) != 1:
-        got = f.describe(value)
-        issues.add(path, f"must be a source name or a mapping with one key, its kind (got {got})")
-        return None
-    ((kind, raw),) = value.items()
-    if kind not in IN_USE_OPTIONS:
-        message = f"unknown in-use source (expected one of: {kinds})"
-        issues.add(key(path, str(kind)), message, at_key=True)
-        return None
-    required = IN_USE_REQUIRED.get(kind, ())
-    section = f.mapping(issues, key(path, kind), raw, IN_USE_OPTIONS[kind], required)
-    if section is None:
-        return None
-    options = {name: section.field(name, _OPTION_CHECKS[name]) for name in section.values}
-    if None in options.values() or any(name not in options for name in required):
-        return None
-    return InUseSource(kind, tuple(sorted(options.items())))
-
-
-def _argv(issues: Issues, path: str, value: object) -> tuple[str, ...] | None:
-    argv = f.strings(issues, path, value, "strings")
-    return tuple(argv) if argv is not None else None
-
-
-# Options are stored parsed: durations as timedelta, lists as tuples (the frozen config
-# stays hashable).
-_OPTION_CHECKS: dict[str, f.Checker[object]] = {
-    "task_definition_revisions": f.at_least(0),
-    "timeout": f.duration,
-    "argv": _argv,
-    "path": f.string,
-}

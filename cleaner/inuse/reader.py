@@ -10,26 +10,20 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Sequence
-from datetime import timedelta
-from typing import Any, Protocol
 
 import structlog
 
 from cleaner.config.model import InUseSource, Target
 from cleaner.core.references import Usage
 from cleaner.errors import error_text
-from cleaner.inuse import sources
+from cleaner.inuse import kinds
+from cleaner.inuse.kinds import Runner, SourceRequest
+from cleaner.inuse.kinds import TargetClients as TargetClients
+from cleaner.inuse.reading import SourceError
 
 log = structlog.get_logger("cleaner.inuse.reader")
 
 LABEL_MAX = 80
-# Handed to a `command` source, so one script can serve several targets.
-REGION_ENV = "ECR_CLEANER_REGION"
-REGISTRY_ENV = "ECR_CLEANER_REGISTRY_ID"
-
-
-class TargetClients(Protocol):
-    def for_target(self, service: str, target: Target, lane: str = "") -> Any: ...
 
 
 class InUseUnavailable(Exception):
@@ -38,22 +32,15 @@ class InUseUnavailable(Exception):
 
 def label(source: InUseSource) -> str:
     """How the report and the log name a source: `ecs`, `command kubectl get pods ...`."""
-    options = dict(source.options)
-    if source.kind == "command":
-        argv = options.get("argv", ())
-        assert isinstance(argv, tuple)
-        text = "command " + " ".join(str(a) for a in argv)
-    elif source.kind == "file":
-        text = f"file {options.get('path')}"
-    else:
-        text = source.kind
+    kind = kinds.named(source.kind)
+    text = kind.label_of(dict(source.options)) if kind else source.kind
     return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 3] + "..."
 
 
 class InUseReader:
     """Reads sources for one run; `run` stands in for subprocess.run in tests."""
 
-    def __init__(self, clients: TargetClients, *, run: sources.Runner = subprocess.run) -> None:
+    def __init__(self, clients: TargetClients, *, run: Runner = subprocess.run) -> None:
         self.clients = clients
         self.run = run
 
@@ -85,21 +72,8 @@ class InUseReader:
         return usages
 
     def _read(self, target: Target, source: InUseSource) -> list[Usage]:
-        options = dict(source.options)
-        if source.kind == "ecs":
-            revisions = options.get("task_definition_revisions", 0)
-            assert isinstance(revisions, int)
-            client = self.clients.for_target("ecs", target)
-            return sources.read_ecs(client, task_definition_revisions=revisions)
-        if source.kind == "lambda":
-            return sources.read_lambda(self.clients.for_target("lambda", target))
-        if source.kind == "command":
-            argv, timeout = options["argv"], options.get("timeout")
-            assert isinstance(argv, tuple) and isinstance(timeout, timedelta | None)
-            environment = {REGION_ENV: target.region, REGISTRY_ENV: target.registry_id or ""}
-            return sources.read_command(
-                argv, timeout=timeout, environment=environment, run=self.run
-            )
-        if source.kind == "file":
-            return sources.read_file(str(options["path"]))
-        raise sources.SourceError(f"unknown in-use source kind {source.kind!r}")
+        kind = kinds.named(source.kind)
+        if kind is None:
+            raise SourceError(f"unknown in-use source kind {source.kind!r}")
+        options = kind.with_defaults(dict(source.options))
+        return kind.read(SourceRequest(target, options, self.clients, self.run))
