@@ -126,6 +126,10 @@ def test_nothing_but_the_reports_can_be_reached(port: int, path: str) -> None:
     assert SECRET.encode() not in body
 
 
+def test_a_browser_asking_for_an_icon_gets_an_empty_answer_not_an_error(port: int) -> None:
+    assert get(port, "/favicon.ico")[:2] == (204, "image/x-icon")
+
+
 def test_texts_from_report_files_are_escaped(port: int, reports: ReportDirectory) -> None:
     hostile = report(now=NOW + timedelta(days=30)).to_dict()
     hostile.update(mode="<script>alert(1)</script>", outcome='"><img src=x>')

@@ -68,6 +68,8 @@ def page(title: str, body: str, script: str | None = None) -> str:
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{esc(csp)}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        # An empty icon: else a browser asks the server for /favicon.ico (a 404).
+        '<link rel="icon" href="data:,">'
         f"<title>{esc(title)}</title><style>{style}</style></head>"
         f"<body><main>{body}</main>{tail}</body></html>\n"
     )

@@ -92,6 +92,8 @@ def _handler(
             elif path == "/":
                 entries = reports.entries(RUNS_LISTED) if reports is not None else None
                 self._send(200, HTML, render_index(health()[1], entries).encode())
+            elif path == "/favicon.ico":  # browsers ask for it, on the JSON reports too
+                self._send(204, "image/x-icon", b"")
             elif path.startswith(REPORTS_PATH) and reports is not None:
                 self._send_report(reports, unquote(path[len(REPORTS_PATH) :]))
             else:

@@ -66,6 +66,14 @@ def watched(browser: Any) -> Iterator[Watched]:
         ),
     )
     page.on("pageerror", lambda error: seen.problems.append(f"page error: {error}"))
+    page.on(
+        "response",
+        lambda response: (
+            seen.problems.append(f"{response.status} for {response.url}")
+            if response.status >= 400
+            else None
+        ),
+    )
 
     def dialog(box: Any) -> None:  # an alert() would mean markup from the data ran
         seen.problems.append(f"dialog: {box.message}")
