@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo sandbox bench bench-sandbox clean container lock schema
+.PHONY: test lint typecheck pytest demo sandbox bench bench-sandbox clean container lock schema \
+	chromium browser-test screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +21,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) chromium
 	$(BIN)/pytest -q
+
+# Debian's chromium for the browser tests, installed with apt-get when missing (root;
+# see .ci/install-chromium). Playwright drives it and never downloads a browser.
+chromium:
+	bash .ci/install-chromium
+
+# The browser tests alone: headless Chromium opens the HTML report and serve's index.
+browser-test: $(STAMP) chromium
+	$(BIN)/pytest -q -m browser
+
+# The pictures in docs/html-report.md, taken by the browser tests.
+screenshots: $(STAMP) chromium
+	ECR_CLEANER_SCREENSHOTS=docs/images $(BIN)/pytest -q -m browser
 
 test: lint typecheck pytest
 

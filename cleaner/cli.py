@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[config_option, now_option, logging_options, shard_options],
         help="dry-run report: what would be deleted and why",
     )
-    plan.add_argument("--format", choices=["table", "json", "markdown"], default="table")
+    plan.add_argument("--format", choices=["table", "json", "markdown", "html"], default="table")
     plan.add_argument("--output", help="write the report here instead of stdout")
     run = commands.add_parser(
         "run",
@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--dry-run", action="store_true", help="plan only; delete nothing")
     run.add_argument("--report", help="write the JSON report of the run here")
+    run.add_argument("--html", help="write the HTML report of the run here")
     _add_serve(commands, [config_option, logging_options, shard_options])
     demo = commands.add_parser(
         "demo", help="the whole flow against an embedded, seeded ECR sandbox (no AWS account)"
@@ -147,7 +148,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
     out after the deletions would lose their only record."""
     problems = [
         file_problem(path)
-        for option in ("output", "report")
+        for option in ("output", "report", "html")
         if (path := getattr(args, option, None))
     ]
     if getattr(args, "report_dir", None):
@@ -249,6 +250,8 @@ def _write_outputs(args: argparse.Namespace, dry_run: bool, result_report: Any) 
     else:
         render = report.to_json if dry_run else report.to_table
         outputs = [(render(result_report), None)]
+    if getattr(args, "html", None):
+        outputs.append((report.to_html(result_report), args.html))
     ok = True
     for text, path in outputs:
         try:
@@ -304,7 +307,9 @@ def _add_serve(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         metavar="HOST:PORT",
         help="/healthz and /metrics (default 127.0.0.1:8080; the container uses 0.0.0.0:8080)",
     )
-    serve.add_argument("--report-dir", help="write each run's JSON report into this directory")
+    serve.add_argument(
+        "--report-dir", help="write each run's JSON and HTML reports into this directory"
+    )
     serve.add_argument(
         "--keep-reports",
         type=_whole("reports"),

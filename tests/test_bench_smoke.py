@@ -3,6 +3,7 @@ call counts and outcomes only (speed is measured by `make bench`, not by tests).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -56,3 +57,17 @@ def test_throttling_small_loses_nothing() -> None:
     assert result["not_deleted"] == 0
     assert result["images_left"] == result["images_expected_left"]
     assert result["exit_code"] == 0
+
+
+def test_html_report_small_writes_a_page(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.html_report", "4000", str(out)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+    )
+    result = json.loads(run.stdout)
+    assert result["images"] == 4000 and result["table_rows"] > 0
+    assert result["bytes"] == out.stat().st_size

@@ -183,6 +183,7 @@ def test_a_stop_during_a_run_waits_for_it_and_records_it_as_stopped(tmp_path: Pa
     assert codes == [0]
     (written,) = tmp_path.glob("report-*.json")
     assert json.loads(written.read_text())["summary"]["images_deleted"] == 1
+    assert json.loads(written.read_text())["outcome"] == "stopped"
     # A stopped run is not a success: its own outcome, and no new last-success time.
     assert svc.last_run is not None and svc.last_run.outcome == "stopped"
     metrics = svc.metrics.render().decode()

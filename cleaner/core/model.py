@@ -89,6 +89,9 @@ class Action:
     # Deleted images whose deletion this one follows (an index, a signed subject): if one
     # of them is not deleted, neither is this one.
     parents: tuple[str, ...] = ()
+    # When the image was pushed, for the HTML report's ages; not part of the decision,
+    # so not of an action's identity either.
+    pushed_at: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,9 @@ class Kept:
     digest: str
     tags: tuple[str, ...]
     reason: str
+    # For the HTML report (ages, sizes): facts about the image, not part of the decision.
+    pushed_at: datetime | None = field(default=None, compare=False)
+    size_bytes: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -190,12 +190,12 @@ def _top_level_actions(fates: Mapping[str, _Fate]) -> list[Action]:
         rule, reason = _explain(gone)
         if fate.doomed:
             tags = tuple(sorted(set(fate.image.tags)))
-            actions.append(
-                Action(ActionKind.DELETE_IMAGE, digest, tags, rule, reason, fate.image.size)
-            )
+            kind, size = ActionKind.DELETE_IMAGE, fate.image.size
         else:
             tags = tuple(sorted(t for t, _ in gone if t is not None))
-            actions.append(Action(ActionKind.REMOVE_TAG, digest, tags, rule, reason, 0))
+            kind, size = ActionKind.REMOVE_TAG, 0
+        pushed = fate.image.pushed_at
+        actions.append(Action(kind, digest, tags, rule, reason, size, pushed_at=pushed))
     return actions
 
 
@@ -237,6 +237,7 @@ def _dependent_actions(
                 image.size,
                 dep.depth,
                 parents=parents,
+                pushed_at=image.pushed_at,
             )
         )
     return actions
@@ -275,7 +276,8 @@ def _kept(
         if unselected and not reasons:
             reasons.append(f"not selected by any rule: {', '.join(unselected)}")
         reason = "; ".join(dict.fromkeys(reasons)) or "kept"
-        kept.append(Kept(digest, tuple(sorted(remaining)), reason))
+        image = fate.image
+        kept.append(Kept(digest, tuple(sorted(remaining)), reason, image.pushed_at, image.size))
     return kept
 
 
@@ -285,7 +287,8 @@ def _kept_dependents(inventory: Inventory, guard: Guard, after: Fallout) -> list
     for digest, dep in after.spared.items():
         image = inventory.images[digest]
         reasons = [*guard.reasons(image), f"{_naming(dep.kind, dep.parent)}, which is deleted"]
-        kept.append(Kept(digest, tuple(sorted(set(image.tags))), "; ".join(reasons)))
+        tags = tuple(sorted(set(image.tags)))
+        kept.append(Kept(digest, tags, "; ".join(reasons), image.pushed_at, image.size))
     return kept
 
 

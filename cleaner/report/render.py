@@ -122,4 +122,10 @@ def to_markdown(report: RunReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-RENDERERS = {"json": to_json, "table": to_table, "markdown": to_markdown}
+def to_html(report: RunReport) -> str:
+    from cleaner.report.html import to_html  # it imports this module: load it when used
+
+    return to_html(report)
+
+
+RENDERERS = {"json": to_json, "table": to_table, "markdown": to_markdown, "html": to_html}

@@ -163,7 +163,8 @@ class Service:
                 self.in_progress.clear()
                 self.metrics.in_progress.set(0)
             report = result.report
-            path = self._write_report(report, run_id)
+            stopped = result.stopped_by is not None
+            path = self._write_report(report, run_id, outcome_of(result.exit_code, stopped=stopped))
             summary = report.summary()
             last = LastRun(
                 run_id,
@@ -178,11 +179,11 @@ class Service:
             self._finish(last, started, result)
             return result.exit_code
 
-    def _write_report(self, report: Any, run_id: str) -> str | None:
+    def _write_report(self, report: Any, run_id: str, outcome: str) -> str | None:
         if self.reports is None:
             return None
         try:
-            return str(self.reports.write(report, run_id))
+            return str(self.reports.write(report, run_id, outcome))
         except OSError as exc:
             # The run is done; a full disk must not turn it into a crash.
             log.error("report_not_written", directory=str(self.reports.path), error=str(exc))
@@ -275,7 +276,7 @@ class Service:
         a batch boundary, write its report, and return 0."""
         host, port = self.options.listen
         try:
-            http = HealthServer(host, port, self.health, self.metrics.render)
+            http = HealthServer(host, port, self.health, self.metrics.render, self.reports)
         except OSError as exc:
             log.error("cannot_listen", listen=f"{host}:{port}", error=str(exc))
             return ExitCode.USAGE

@@ -37,6 +37,9 @@ FILE_COMMANDS = [
     ["run", "--report", "{path}"],
     ["run", "--dry-run", "--report", "{path}"],
     ["plan", "--output", "{path}"],
+    ["run", "--html", "{path}"],
+    ["run", "--dry-run", "--html", "{path}"],
+    ["plan", "--format", "html", "--output", "{path}"],
 ]
 # (command, where its output would go, relative to tmp_path)
 CASES = [
@@ -76,7 +79,34 @@ def test_a_report_dir_that_does_not_exist_yet_is_created(
     repo.image(pushed_at=OLD)
     reports = tmp_path / "reports"
     assert main(["serve", "--once", "--config", policy, "--report-dir", str(reports)]) == 0
-    assert len(list(reports.glob("report-*.json"))) == 1
+    (written,) = reports.glob("report-*.json")
+    assert written.with_suffix(".html").read_text().startswith("<!doctype html>")
+
+
+def test_run_writes_its_html_report_beside_its_other_outputs(
+    sb: Sandbox, repo: RepoSeeder, policy: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    digest = repo.image(pushed_at=OLD)
+    html, report = tmp_path / "run.html", tmp_path / "run.json"
+    code = main(["run", "--config", policy, "--html", str(html), "--report", str(report)])
+    assert code == 0 and repo.snapshot() == {}
+    page = html.read_text()
+    assert page.startswith("<!doctype html>") and "ecr-cleaner run" in page
+    assert digest in page  # in the table's data
+    assert '<span class="value">1</span><span class="label">images deleted</span>' in page
+    assert json.loads(report.read_text())["summary"]["images_deleted"] == 1
+    assert "deleted 1 image" in capsys.readouterr().out  # the table on stdout, as before
+
+
+def test_plan_format_html_goes_to_stdout(
+    sb: Sandbox, repo: RepoSeeder, policy: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    digest = repo.image(pushed_at=OLD)
+    assert main(["plan", "--config", policy, "--format", "html"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("<!doctype html>") and out.endswith("</html>\n")
+    assert digest in out and "a dry run: nothing was deleted" in out
+    assert set(repo.snapshot()) == {digest}
 
 
 def test_a_report_that_cannot_be_written_after_the_run_goes_to_a_fallback_file(
