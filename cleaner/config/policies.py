@@ -21,6 +21,7 @@ from cleaner.config.model import (
     TagPattern,
     TagStatus,
 )
+from cleaner.inuse import kubernetes
 
 POLICY_KEYS = ("name", "repositories", "protect", "rules")
 RULE_KEYS = ("name", "select", "keep", "expire")
@@ -36,6 +37,7 @@ IN_USE_OPTIONS: dict[str, tuple[str, ...]] = {
     "lambda": (),
     "command": ("argv", "timeout"),
     "file": ("path",),
+    kubernetes.KIND: kubernetes.OPTIONS,
 }
 IN_USE_REQUIRED: dict[str, tuple[str, ...]] = {"command": ("argv",), "file": ("path",)}
 EVERYTHING = NamePatterns()
@@ -207,6 +209,9 @@ def _in_use(issues: Issues, path: str, value: object) -> tuple[InUseSource, ...]
     here = key(path, "sources")
     items = f.non_empty_list(issues, here, section.values["sources"], "in-use sources")
     parsed = [_in_use_source(issues, item(here, i), raw) for i, raw in enumerate(items or [])]
+    for i, source in enumerate(parsed):
+        if source and source.kind == kubernetes.KIND and (missing := kubernetes.missing_client()):
+            issues.add(item(here, i), missing)
     return tuple(dict.fromkeys(s for s in parsed if s is not None))
 
 
@@ -252,4 +257,5 @@ _OPTION_CHECKS: dict[str, f.Checker[object]] = {
     "timeout": f.duration,
     "argv": _argv,
     "path": f.string,
+    **kubernetes.OPTION_CHECKS,
 }

@@ -18,7 +18,7 @@ import structlog
 from cleaner.config.model import InUseSource, Target
 from cleaner.core.references import Usage
 from cleaner.errors import error_text
-from cleaner.inuse import sources
+from cleaner.inuse import kubernetes, sources
 
 log = structlog.get_logger("cleaner.inuse.reader")
 
@@ -45,6 +45,8 @@ def label(source: InUseSource) -> str:
         text = "command " + " ".join(str(a) for a in argv)
     elif source.kind == "file":
         text = f"file {options.get('path')}"
+    elif source.kind == kubernetes.KIND:
+        text = kubernetes.label(options)
     else:
         text = source.kind
     return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 3] + "..."
@@ -102,4 +104,6 @@ class InUseReader:
             )
         if source.kind == "file":
             return sources.read_file(str(options["path"]))
+        if source.kind == kubernetes.KIND:
+            return kubernetes.read_kubernetes(options)
         raise sources.SourceError(f"unknown in-use source kind {source.kind!r}")

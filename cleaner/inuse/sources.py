@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cleaner.core.references import Usage, parse_reference
+from cleaner.inuse import listing
 
 DESCRIBE_TASKS_MAX = 100
 DESCRIBE_SERVICES_MAX = 10
@@ -236,4 +237,9 @@ def read_file(path: str) -> list[Usage]:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise SourceError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if listing.is_listing(text):  # what `ecr-cleaner in-use --format json` wrote
+        try:
+            return listing.usages_from_listing(text, f"file {path}")
+        except listing.ListingError as exc:
+            raise SourceError(str(exc)) from None
     return references_in(text, f"file {path}")
