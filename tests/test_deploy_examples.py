@@ -118,6 +118,9 @@ KIND_SINCE = {
     ("v1", "ConfigMap"): (1, 2),
     ("apps/v1", "Deployment"): (1, 9),
     ("batch/v1", "CronJob"): (1, 21),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): (1, 8),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): (1, 8),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): (1, 8),
 }
 FIELD_SINCE = {
     "seccompProfile": (1, 19),
@@ -149,8 +152,10 @@ def test_each_manifest_states_the_kubernetes_version_it_needs(path: Path) -> Non
         needed.append(KIND_SINCE[(doc["apiVersion"], doc["kind"])])
         needed += [FIELD_SINCE[key] for key in keys(doc) & set(FIELD_SINCE)]
     assert (int(stated[1]), int(stated[2])) == max(needed)
-    readme = (ROOT / "README.md").read_text()
-    assert re.search(rf"{re.escape(path.name)}.*Kubernetes >= {stated[1]}\.{stated[2]}\b", readme)
+    # Said where users read about it: the README, or the docs page of its feature.
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    pattern = rf"{re.escape(path.name)}.*Kubernetes >= {stated[1]}\.{stated[2]}\b"
+    assert any(re.search(pattern, doc.read_text()) for doc in docs)
 
 
 @pytest.mark.parametrize("path", sorted(DEPLOY.rglob("*.yaml")), ids=lambda p: p.name)

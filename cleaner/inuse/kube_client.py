@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,8 @@ IN_CLUSTER = "in-cluster"
 # seconds rather than hanging the run.
 REQUEST_TIMEOUT = (10.0, 60.0)
 EXCERPT = 300
-EKS_ARN_PREFIX = "arn:aws:eks:"
+# What `aws eks update-kubeconfig` names a context: the cluster's ARN, any partition.
+EKS_ARN = re.compile(r"arn:aws[a-z-]*:eks:[a-z0-9-]+:[0-9]{12}:cluster/(?P<name>.+)")
 
 
 @dataclass
@@ -43,9 +45,8 @@ class Cluster:
 def short_name(context: str) -> str:
     """`aws eks update-kubeconfig` names contexts by the cluster's ARN; reports name
     the cluster (`arn:aws:eks:us-east-1:123456789012:cluster/prod` → `prod`)."""
-    if context.startswith(EKS_ARN_PREFIX) and ":cluster/" in context:
-        return context.rsplit(":cluster/", 1)[1]
-    return context
+    match = EKS_ARN.fullmatch(context)
+    return match["name"] if match else context
 
 
 def kubeconfig_path(option: str | None, environ: Mapping[str, str]) -> str:
@@ -115,7 +116,7 @@ def _where(context: str) -> str:
     return name if name == context else f"{name} (context {context})"
 
 
-def read_resource(
+def scan_resource(
     cluster: Cluster,
     resource: Resource,
     namespace: str | None,

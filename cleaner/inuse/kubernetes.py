@@ -28,7 +28,7 @@ import structlog
 
 from cleaner.config import fields as f
 from cleaner.config.model import NamePatterns
-from cleaner.core.references import Usage, parse_reference
+from cleaner.core.references import ImageReference, Usage, parse_reference
 from cleaner.inuse import kube_client, kube_objects
 from cleaner.inuse.sources import SourceError
 
@@ -66,9 +66,13 @@ OPTION_CHECKS: dict[str, f.Checker[object]] = {
 }
 
 
+def client_installed() -> bool:
+    return importlib.util.find_spec("kubernetes") is not None
+
+
 def missing_client() -> str | None:
     """Why a policy using this source cannot run here, or None."""
-    if importlib.util.find_spec("kubernetes") is None:
+    if not client_installed():
         return f"the kubernetes source needs the kubernetes client, not installed: {INSTALL}"
     return None
 
@@ -121,11 +125,13 @@ def read_kubernetes(
         for cluster in clusters:
             cluster.client.close()
     usages = []
+    parsed: dict[str, ImageReference] = {}  # many pods run one image: read it once
     for text, workload in found:
         try:
-            usages.append(Usage(parse_reference(text), workload))
+            reference = parsed.get(text) or parsed.setdefault(text, parse_reference(text))
         except ValueError as exc:
             raise SourceError(f"{workload}: {exc}") from None
+        usages.append(Usage(reference, workload))
     return usages
 
 
@@ -145,7 +151,7 @@ def _read_cluster(
 
         for namespace in namespaces or (None,):
             found.extend(
-                kube_client.read_resource(cluster, resource, namespace, page_size, extract)
+                kube_client.scan_resource(cluster, resource, namespace, page_size, extract)
             )
     log.info(
         "kubernetes_cluster_read",

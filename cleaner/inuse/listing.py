@@ -26,6 +26,7 @@ from cleaner.core.references import (
 FORMAT = "ecr-cleaner in-use"
 VERSION = 1
 NOT_HERE = "not in this registry"
+SHORT = len("sha256:") + 12
 
 
 class ListingError(Exception):
@@ -197,7 +198,13 @@ def to_table(targets: Sequence[TargetView]) -> str:
 def _rows(entries: Sequence[Entry]) -> list[tuple[str, str, str]]:
     by_reference: dict[tuple[str, str], set[str]] = {}
     for entry in entries:
-        by_reference.setdefault((entry.reference, entry.resolves_to), set()).add(entry.workload)
+        # The digest shortened as `docker images` does (the JSON has it whole).
+        to = (
+            f"{entry.repository}@{entry.digest[:SHORT]}"
+            if entry.repository and entry.digest
+            else entry.resolves_to
+        )
+        by_reference.setdefault((entry.reference, to), set()).add(entry.workload)
     return [(ref, to, describe_workloads(names)) for (ref, to), names in by_reference.items()]
 
 

@@ -163,7 +163,8 @@ class KubeCluster:
             if start is not None:
                 keys = [k for k in keys if k > start[1]]
             page = keys[:limit] if limit > 0 else keys
-            items = [json.loads(json.dumps(self.objects[plural][k])) for k in page]
+            # Stored objects are replaced, never changed in place: no copy needed.
+            items = [self.objects[plural][k] for k in page]
         metadata: dict[str, Any] = {"resourceVersion": str(version)}
         if len(page) < len(keys):
             metadata["continue"] = _write_token(version, page[-1])

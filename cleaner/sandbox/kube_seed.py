@@ -117,11 +117,14 @@ class KubeSeeder:
             ref = parse_reference(image)
         except ValueError:
             return None
-        name = f"{ref.registry or 'docker.io'}/{ref.repository}"
+        registry, repository = ref.registry or "docker.io", ref.repository or ""
+        if registry == "docker.io" and "/" not in repository:
+            repository = f"library/{repository}"  # as containerd names Docker Hub images
+        name = f"{registry}/{repository}"
         if ref.ecr is None:
             return f"{name}@{ref.digest or 'sha256:' + _sha(image)}"
         with self.store.lock:
-            repo = self.store.repository(*ref.ecr, ref.repository or "")
+            repo = self.store.repository(*ref.ecr, repository)
             if repo is None:
                 return None
             digest = ref.digest if ref.digest else repo.tags.get(ref.tag or "")
