@@ -122,3 +122,15 @@ def test_a_read_under_the_cluster_role_succeeds_and_uses_all_of_it(tmp_path: Pat
         cluster.rbac = role["rules"][1:]
         with pytest.raises(Exception, match="list pods: 403 Forbidden"):
             read_kubernetes(options)
+
+
+def test_the_binding_names_the_service_account_of_the_deployment_example() -> None:
+    deployment = {
+        d["kind"]: d
+        for d in yaml.safe_load_all((ROOT / "deploy/kubernetes/deployment.yaml").read_text())
+    }
+    account = deployment["ServiceAccount"]["metadata"]["name"]
+    for doc in yaml.safe_load_all(MANIFEST.read_text()):
+        if doc["kind"] in ("ClusterRoleBinding", "RoleBinding"):
+            assert doc["roleRef"]["name"] == "ecr-cleaner-in-use"
+            assert [s["name"] for s in doc["subjects"]] == [account]

@@ -190,3 +190,17 @@ def test_a_context_that_is_not_there_is_a_failure_naming_what_is(tmp_path: Path)
 def test_no_kubeconfig_anywhere_is_a_failure(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"kubeconfig .*\.kube/config"):
         connected(tmp_path, {"HOME": str(tmp_path)})
+
+
+def test_the_docs_example_is_a_valid_policy() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "kubernetes.md").read_text()
+    block = docs[docs.index("```yaml\nprotect:") + len("```yaml\n") :]
+    protect = yaml.safe_load(block[: block.index("```")])["protect"]
+    document = {
+        "version": 1,
+        "targets": [{"region": "us-east-1"}],
+        "policies": [{"name": "p", "protect": protect, "rules": []}],
+    }
+    (bare, full) = load_config_text(yaml.safe_dump(document)).policies[0].protect.in_use
+    assert bare == InUseSource("kubernetes")
+    assert dict(full.options)["contexts"] == ("eks-prod", "eks-staging")
