@@ -183,7 +183,8 @@ def _pages(
             raise _failure(cluster, resource, _api_error(exc)) from None
         except (HTTPError, OSError) as exc:
             host = cluster.client.configuration.host
-            raise _failure(cluster, resource, f"cannot reach {host}: {_one_line(exc)}") from None
+            cause = _one_line(_unreachable(exc))
+            raise _failure(cluster, resource, f"cannot reach {host}: {cause}") from None
         except ValueError as exc:
             raise _failure(cluster, resource, f"not a JSON list: {exc}") from None
         yield page
@@ -198,20 +199,24 @@ def _failure(cluster: Cluster, resource: Resource, cause: str) -> SourceError:
 
 def _api_error(exc: Any) -> str:
     """`403 Forbidden: pods is forbidden: User ... cannot list ...` from the API's Status."""
-    message = ""
-    try:
-        status = json.loads(exc.body or b"{}")
-        message = str(status.get("message") or "") if isinstance(status, dict) else ""
-    except (ValueError, TypeError):
-        message = (
-            (exc.body or b"").decode("utf-8", "replace") if isinstance(exc.body, bytes) else ""
-        )
-    if exc.status == 0:  # no HTTP answer: TLS or the request could not be made
+    if exc.status == 0:  # no HTTP answer: TLS failed, or the request could not be made
         return f"cannot connect: {_one_line(exc.reason)}"
     head = f"{exc.status} {exc.reason or ''}".strip()
     if exc.status == 401:
         head += " (the credentials were refused: is the token expired?)"
-    return f"{head}: {_one_line(message)}" if message else head
+    body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
+    try:
+        status = json.loads(body or "{}")
+        message = str(status.get("message") or "") if isinstance(status, dict) else body
+    except ValueError:
+        message = body or ""
+    return head if message in ("", exc.reason) else f"{head}: {_one_line(message)}"
+
+
+def _unreachable(exc: Exception) -> str:
+    """urllib3's innermost reason, without its object reprs."""
+    reason = getattr(exc, "reason", None) or exc
+    return re.sub(r"^<[^>]*>: |^\w+\(host=[^)]*\): ", "", str(reason))
 
 
 def _one_line(value: object) -> str:

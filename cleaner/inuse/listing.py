@@ -244,7 +244,9 @@ def usages_from_listing(text: str, origin: str) -> list[Usage]:
         }
         usages = []
         for reference, workload in pairs:
-            usages.append(Usage(parse_reference(str(reference)), f"{workload}, listed in {origin}"))
+            if not isinstance(reference, str) or not isinstance(workload, str):
+                raise ListingError(f"malformed listing: {reference!r} ({workload!r}) is not text")
+            usages.append(Usage(parse_reference(reference), f"{workload}, listed in {origin}"))
         return usages
     except (KeyError, TypeError) as exc:
         raise ListingError(f"malformed listing: missing or wrong {exc}") from None
