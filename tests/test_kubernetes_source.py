@@ -204,3 +204,22 @@ def test_the_docs_example_is_a_valid_policy() -> None:
     (bare, full) = load_config_text(yaml.safe_dump(document)).policies[0].protect.in_use
     assert bare == InUseSource("kubernetes")
     assert dict(full.options)["contexts"] == ("eks-prod", "eks-staging")
+
+
+def test_an_exec_plugin_that_gives_no_token_is_a_failure_saying_why(tmp_path: Path) -> None:
+    """`aws eks get-token` missing (or refused) must not mean an anonymous read."""
+    path = kubeconfig(tmp_path / "k", "eks-prod")
+    document = yaml.safe_load(path.read_text())
+    document["users"][0]["user"] = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": str(tmp_path / "no-such-aws"),
+            "args": ["eks", "get-token", "--cluster-name", "eks-prod"],
+        }
+    }
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(SourceError) as failure:
+        connected(tmp_path, {}, str(path))
+    message = str(failure.value)
+    assert message.startswith("cluster eks-prod: no credentials for it: ")
+    assert "no-such-aws" in message

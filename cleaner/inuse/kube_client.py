@@ -7,7 +7,9 @@ cause, so the in-use reader can fail closed with a message an operator can act o
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -102,13 +104,46 @@ def connect(
             what = f"context {context!r} is not" if context else "no current context is set"
             raise SourceError(f"kubeconfig {path}: {what} in it (it has: {', '.join(names)})")
         try:
-            api = config.new_client_from_config(
-                config_file=path, context=context, persist_config=False
-            )
+            with _library_errors() as errors:
+                api = config.new_client_from_config(
+                    config_file=path, context=context, persist_config=False
+                )
         except (ConfigException, OSError, ValueError) as exc:
             raise SourceError(f"cluster {_where(context)}: {_one_line(exc)}") from None
+        if not _has_credentials(api.configuration):
+            # The client logs a failed exec plugin (`aws eks get-token` missing, or its
+            # credentials refused) and goes on without a token; say so here instead.
+            said = f": {_one_line('; '.join(errors))}" if errors else ""
+            raise SourceError(f"cluster {_where(context)}: no credentials for it{said}")
         clusters.append(Cluster(short_name(context), _where(context), api))
     return clusters
+
+
+def _has_credentials(configuration: Any) -> bool:
+    """A token (static, exec plugin, auth provider), a client certificate or a password."""
+    return bool(
+        configuration.api_key.get("authorization")
+        or configuration.cert_file
+        or configuration.username
+    )
+
+
+@contextlib.contextmanager
+def _library_errors() -> Iterator[list[str]]:
+    """What the client logs as errors meanwhile (it logs some failures, not raises)."""
+    found: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            found.append(record.getMessage())
+
+    handler = Collect(logging.ERROR)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield found
+    finally:
+        root.removeHandler(handler)
 
 
 def _where(context: str) -> str:
