@@ -112,3 +112,24 @@ def test_readme_shows_real_demo_output(capsys: pytest.CaptureFixture[str]) -> No
     shown = [line for line in block.splitlines() if line.strip() and line != "..."]
     assert shown
     assert [line for line in shown if line not in out.splitlines()] == []
+
+
+def test_demo_reads_its_own_cluster_even_in_a_pod_and_restores_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from cleaner.inuse import kube_client
+
+    # As if in a pod (its token mounted): the demo must still read its own cluster.
+    monkeypatch.setattr(
+        kube_client,
+        "in_cluster_available",
+        lambda environ, account: "KUBERNETES_SERVICE_HOST" in environ,
+    )
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "callers-kubeconfig"))
+    before = {k: v for k, v in os.environ.items() if k.startswith("KUBE")}
+    out = io.StringIO()
+    assert run_demo(out=out, clock=lambda: NOW) == 0
+    assert "in use by deployment batch/legacy-batch template (cluster demo)" in out.getvalue()
+    assert {k: v for k, v in os.environ.items() if k.startswith("KUBE")} == before
