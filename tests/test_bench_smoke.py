@@ -56,3 +56,19 @@ def test_throttling_small_loses_nothing() -> None:
     assert result["not_deleted"] == 0
     assert result["images_left"] == result["images_expected_left"]
     assert result["exit_code"] == 0
+
+
+def test_kubernetes_read_makes_one_call_per_page_of_each_resource() -> None:
+    from bench import kubernetes_read
+
+    result = kubernetes_read.main(1200)  # 120 Deployments of 10 pods, 500 objects a page
+    assert result["pods"] == 1200
+    assert result["calls"] == {
+        "pods": 3,
+        "deployments": 1,
+        "statefulsets": 1,
+        "daemonsets": 1,
+        "replicasets": 1,
+        "jobs": 1,
+        "cronjobs": 1,
+    }
