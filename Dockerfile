@@ -23,10 +23,11 @@ RUN /opt/build/bin/pip --python /opt/ecr-cleaner/bin/python install \
 # Only what the wheel is made of, so edits to tests or docs do not rebuild it.
 COPY pyproject.toml README.md ./
 COPY cleaner ./cleaner
-# The project itself without dependencies (all came from the lock); `pip check` then
-# fails the build if the lock lacks something pyproject.toml requires.
+# The project itself, with the extras the image carries (Makefile LOCK_EXTRAS: the
+# kubernetes in-use source's client), without dependencies: all came from the lock.
+# `pip check` then fails the build if the lock lacks something pyproject.toml requires.
 RUN /opt/build/bin/pip --python /opt/ecr-cleaner/bin/python install \
-        --no-cache-dir --disable-pip-version-check --no-deps . \
+        --no-cache-dir --disable-pip-version-check --no-deps ".[kubernetes]" \
     && /opt/build/bin/pip --python /opt/ecr-cleaner/bin/python check \
         --disable-pip-version-check
 
@@ -34,7 +35,8 @@ FROM ${BASE_IMAGE}
 ENV PATH=/opt/ecr-cleaner/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
-# The runtime dependencies only (no dev or sandbox extras), in a venv of their own.
+# The runtime dependencies and the kubernetes extra (no dev or sandbox extras), in a
+# venv of their own.
 COPY --from=build /opt/ecr-cleaner /opt/ecr-cleaner
 RUN groupadd --gid 10001 ecr-cleaner \
     && useradd --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home \

@@ -74,7 +74,7 @@ bench-sandbox: $(STAMP)
 # minor version of the image (3.11), which the file's header records.
 # Extras the image carries go in LOCK_EXTRAS (space-separated): their dependencies are
 # then locked too and the image gets them. Never `dev` or `sandbox`.
-LOCK_EXTRAS  :=
+LOCK_EXTRAS  := kubernetes
 LOCK_UPGRADE := --upgrade
 lock: $(STAMP)
 	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet $(LOCK_UPGRADE) \

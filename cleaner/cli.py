@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report", help="write the JSON report of the run here")
     run.add_argument("--html", help="write the HTML report of the run here")
     _add_serve(commands, [config_option, logging_options, shard_options])
+    in_use = commands.add_parser(
+        "in-use",
+        parents=[config_option, logging_options],
+        help="what every in-use source sees, and what it resolves to; deletes nothing",
+    )
+    in_use.add_argument("--format", choices=["table", "json"], default="table")
     demo = commands.add_parser(
         "demo", help="the whole flow against an embedded, seeded ECR sandbox (no AWS account)"
     )
@@ -119,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.shard = _shard(args)
         if args.command == "serve":
             return _serve(args, config)
+        if args.command == "in-use":
+            return _in_use(args, config)
         if args.command == "validate":
             print(
                 f"{args.config}: valid ({len(config.policies)} policies, "
@@ -339,18 +347,32 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
     return serve_command(args, config)
 
 
+def _in_use(args: argparse.Namespace, config: Config) -> int:
+    from cleaner import logs
+    from cleaner.aws.clients import Clients
+    from cleaner.inuse.command import in_use_command
+
+    logs.configure(args.log_format, args.log_level)
+    return in_use_command(config, Clients(), output=args.format)
+
+
 def serve_sandbox(port: int, seed: str | None) -> int:
+    import tempfile
+
     from cleaner.sandbox import Sandbox
-    from cleaner.sandbox.demo import seed_demo
+    from cleaner.sandbox.demo import DEMO_CLUSTER, seed_demo
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with Sandbox(port=port) as sandbox:
+    with Sandbox(port=port) as sandbox, tempfile.TemporaryDirectory() as scratch:
         if seed == "demo":
-            seed_demo(sandbox.store, datetime.now(UTC))
+            seed_demo(sandbox.store, datetime.now(UTC), sandbox.kube_seeder(DEMO_CLUSTER))
         print(f"ECR sandbox listening on {sandbox.endpoint_url}", flush=True)
-        print("Point the AWS SDKs and CLI at it with:", flush=True)
-        for name, value in sandbox.environment().items():
+        print("Point the AWS SDKs and CLI, and the kubernetes source, at it with:", flush=True)
+        variables = sandbox.environment()
+        if sandbox.kube.clusters:
+            variables["KUBECONFIG"] = str(sandbox.kubeconfig(Path(scratch) / "kubeconfig"))
+        for name, value in variables.items():
             print(f"export {name}={value}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

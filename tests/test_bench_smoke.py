@@ -71,3 +71,19 @@ def test_html_report_small_writes_a_page(tmp_path: Path) -> None:
     result = json.loads(run.stdout)
     assert result["images"] == 4000 and result["table_rows"] > 0
     assert result["bytes"] == out.stat().st_size
+
+
+def test_kubernetes_read_makes_one_call_per_page_of_each_resource() -> None:
+    from bench import kubernetes_read
+
+    result = kubernetes_read.main(1200)  # 120 Deployments of 10 pods, 500 objects a page
+    assert result["pods"] == 1200
+    assert result["calls"] == {
+        "pods": 3,
+        "deployments": 1,
+        "statefulsets": 1,
+        "daemonsets": 1,
+        "replicasets": 1,
+        "jobs": 1,
+        "cronjobs": 1,
+    }

@@ -9,6 +9,8 @@ import sys
 
 import boto3
 
+from cleaner.inuse.kinds.kubernetes import read_kubernetes
+
 
 def test_sandbox_command_serves_seeded_demo_and_stops_on_sigterm() -> None:
     proc = subprocess.Popen(
@@ -36,6 +38,11 @@ def test_sandbox_command_serves_seeded_demo_and_stops_on_sigterm() -> None:
         )
         names = {r["repositoryName"] for r in ecr.describe_repositories()["repositories"]}
         assert {"team-a/api", "team-a/web", "team-a/base-images"} <= names
+        # ... and the demo cluster, through the kubeconfig it printed.
+        usages = read_kubernetes({}, environ={"KUBECONFIG": env["KUBECONFIG"]})
+        assert {u.workload for u in usages} >= {
+            "deployment batch/legacy-batch template (cluster demo)"
+        }
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     finally:

@@ -175,6 +175,9 @@ INVALID = [
     pytest.param(protect("{keep_at_least: -1}"), id="keep-at-least"),
     pytest.param(in_use("k8s"), id="in-use-unknown"),
     pytest.param(in_use("{command: {timeout: 5s}}"), id="in-use-command-argv"),
+    pytest.param(in_use("{kubernetes: {contexts: []}}"), id="in-use-kubernetes-contexts"),
+    pytest.param(in_use("{kubernetes: {namespaces: ['!']}}"), id="in-use-kubernetes-bang"),
+    pytest.param(in_use("{kubernetes: {cluster: x}}"), id="in-use-kubernetes-unknown"),
     pytest.param(top("limits: {max_deletion_ratio: 0}\n"), id="ratio-0"),
     pytest.param(top("limits: {max_deletion_ratio: 1.5}\n"), id="ratio-1.5"),
     pytest.param(top("limits: {max_deletions: -1}\n"), id="max-deletions"),
@@ -198,6 +201,13 @@ VALID = [
     pytest.param(rule("{name: r, keep: {most_recent: 3, group_by: 'x-(.*)'}}"), id="keep-only"),
     pytest.param(target("{regions: [us-east-1, eu-west-1], registry_id: '012345678901'}"), id="r"),
     pytest.param(in_use("ecs", "{lambda: {}}", "{file: {path: /x}}"), id="in-use"),
+    pytest.param(
+        in_use(
+            "kubernetes",
+            "{kubernetes: {kubeconfig: /k, contexts: [a, b], namespaces: ['*', '!kube-*']}}",
+        ),
+        id="in-use-kubernetes",
+    ),
     pytest.param(
         policies("{name: a, repositories: [x], rules: []}", "{name: b, rules: []}"), id="p"
     ),

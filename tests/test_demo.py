@@ -29,12 +29,18 @@ def test_demo_command_exits_0_and_tells_the_whole_story(
     assert "deleted 46 images and 1 tag" in out
     assert "0 failures" in out
     assert "prod      pushed 70d ago  kept: protected tag prod" in out
+    (legacy,) = [line for line in out.splitlines() if "pushed 400d ago" in line]
+    assert "<untagged>" in legacy
+    assert "kept: in use by deployment batch/legacy-batch template (cluster demo)" in legacy
 
 
 def test_demo_leaves_protected_recent_pulled_and_multi_arch_images_intact() -> None:
     state: dict[str, dict[str, Any]] = {}
 
     def snapshot(sandbox: Any) -> None:
+        (pod,) = sandbox.kube.cluster("demo").objects["pods"].values()
+        (status,) = pod["status"]["containerStatuses"]
+        state["legacy-batch"] = status["imageID"].rpartition("@")[2]
         for name in ("team-a/api", "team-a/web", "team-a/base-images", "team-b/worker"):
             repo = sandbox.store.repository(DEFAULT_ACCOUNT, DEFAULT_REGION, name)
             state[name] = {
@@ -46,12 +52,15 @@ def test_demo_leaves_protected_recent_pulled_and_multi_arch_images_intact() -> N
     assert run_demo(out=out, clock=lambda: NOW, inspect=snapshot) == 0
 
     api = state["team-a/api"]["tags"]
-    assert {"latest", "v1.6.0", "v1.5.0", "v1.4.0", "v0.9.0", "legacy-batch"} <= api
+    assert {"latest", "v1.6.0", "v1.5.0", "v1.4.0", "v0.9.0"} <= api
     assert {"feature-login-9", "feature-login-10", "feature-login-11"} <= api
     assert not {"v1.0.0", "v1.3.0", "feature-login-0", "feature-search-8"} & api
     signatures = {t for t in api if t.endswith(".sig")}
     assert len(signatures) == 3  # v1.4.0, v1.5.0 and latest's; the deleted ones' went too
-    assert not [d for d, i in state["team-a/api"]["images"].items() if not i.tags]
+    # Of the untagged builds only the one a Deployment of the demo cluster runs stays:
+    # the rule for untagged leftovers selects it, the kubernetes source protects it.
+    untagged = [i for i in state["team-a/api"]["images"].values() if not i.tags]
+    assert [i.digest for i in untagged] == [state["legacy-batch"]]
 
     web = state["team-a/web"]["images"]
     indexes = [i for i in web.values() if i.children]
@@ -103,3 +112,24 @@ def test_readme_shows_real_demo_output(capsys: pytest.CaptureFixture[str]) -> No
     shown = [line for line in block.splitlines() if line.strip() and line != "..."]
     assert shown
     assert [line for line in shown if line not in out.splitlines()] == []
+
+
+def test_demo_reads_its_own_cluster_even_in_a_pod_and_restores_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from cleaner.inuse import kube_client
+
+    # As if in a pod (its token mounted): the demo must still read its own cluster.
+    monkeypatch.setattr(
+        kube_client,
+        "in_cluster_available",
+        lambda environ, account: "KUBERNETES_SERVICE_HOST" in environ,
+    )
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "callers-kubeconfig"))
+    before = {k: v for k, v in os.environ.items() if k.startswith("KUBE")}
+    out = io.StringIO()
+    assert run_demo(out=out, clock=lambda: NOW) == 0
+    assert "in use by deployment batch/legacy-batch template (cluster demo)" in out.getvalue()
+    assert {k: v for k, v in os.environ.items() if k.startswith("KUBE")} == before

@@ -118,6 +118,9 @@ KIND_SINCE = {
     ("v1", "ConfigMap"): (1, 2),
     ("apps/v1", "Deployment"): (1, 9),
     ("batch/v1", "CronJob"): (1, 21),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): (1, 8),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): (1, 8),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): (1, 8),
 }
 FIELD_SINCE = {
     "seccompProfile": (1, 19),

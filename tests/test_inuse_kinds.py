@@ -69,8 +69,18 @@ def throwaway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
 
 
 def test_the_kinds_shipped_are_registered_in_their_order() -> None:
-    assert [k.name for k in kinds.registered()] == ["ecs", "lambda", "command", "file"]
-    assert [k.name for k in kinds.registered() if k.bare_name_allowed] == ["ecs", "lambda"]
+    assert [k.name for k in kinds.registered()] == [
+        "ecs",
+        "lambda",
+        "command",
+        "file",
+        "kubernetes",
+    ]
+    assert [k.name for k in kinds.registered() if k.bare_name_allowed] == [
+        "ecs",
+        "lambda",
+        "kubernetes",
+    ]
 
 
 @pytest.mark.usefixtures("throwaway")
@@ -92,7 +102,7 @@ def test_a_new_kind_module_is_accepted_by_validation() -> None:
     ]
     assert errors_of(in_use("k8s")) == [
         "policy.yaml:3:51: policies[0].protect.in_use.sources[0]:"
-        " must be one of: throwaway, ecs, lambda, command, file (got 'k8s')"
+        " must be one of: throwaway, ecs, lambda, command, file, kubernetes (got 'k8s')"
     ]
 
 
@@ -125,7 +135,7 @@ def test_a_new_kind_module_is_in_the_generated_schema() -> None:
 def test_without_the_module_the_kind_is_unknown_everywhere() -> None:
     assert "throwaway" not in source_schemas(policy_schema())
     assert errors_of(in_use("{throwaway: {tag: v1}}"))[0].endswith(
-        "unknown in-use source (expected one of: ecs, lambda, command, file)"
+        "unknown in-use source (expected one of: ecs, lambda, command, file, kubernetes)"
     )
 
 

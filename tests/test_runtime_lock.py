@@ -98,3 +98,12 @@ def test_the_dockerfile_installs_exactly_the_lock() -> None:
     )
     assert "--require-hashes" in install and "--no-deps" in install
     assert "requirements/runtime.txt" in (ROOT / ".dockerignore").read_text()
+
+
+def test_the_dockerfile_installs_the_project_with_the_image_extras() -> None:
+    """The lock has the extras' dependencies; the project is installed naming them, so
+    the image's metadata says what it carries (the kubernetes source's client)."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    extras = ",".join(image_extras())
+    assert extras
+    assert f'--no-deps ".[{extras}]"' in dockerfile

@@ -45,6 +45,15 @@ def combine(defaults: ProtectParts, own: ProtectParts) -> Protect:
 
 
 def _in_use_source(issues: Issues, path: str, value: object) -> InUseSource | None:
+    source = _written_source(issues, path, value)
+    kind = named(source.kind) if source is not None else None
+    if kind is not None and (why := kind.why_unavailable()):
+        issues.add(path, why)
+        return None
+    return source
+
+
+def _written_source(issues: Issues, path: str, value: object) -> InUseSource | None:
     kinds = ", ".join(k.name for k in registered())
     if isinstance(value, str):
         kind = named(value)

@@ -104,17 +104,28 @@ class UsageIndex:
         return [u for u in found if u.reference.names_repository(repository)]
 
 
+def tags_of(inventory: Inventory) -> dict[str, str]:
+    """tag → digest, as the inventory lists them."""
+    return {tag: digest for digest, image in inventory.images.items() for tag in image.tags}
+
+
+def named_digest(
+    ref: ImageReference, inventory: Inventory, by_tag: Mapping[str, str]
+) -> str | None:
+    """The image of `inventory` that `ref` names (its digest, else its tag's), if any;
+    `by_tag` is tags_of(inventory). The caller checks names_repository first."""
+    digest = ref.digest or by_tag.get(ref.tag or "")
+    return digest if digest is not None and digest in inventory.images else None
+
+
 def resolve_in_use(inventory: Inventory, usages: UsageIndex) -> dict[str, str]:
     """digest → the workloads that use it, for the images of `inventory` that the
     usages name. Tags are resolved against the inventory (the registry as listed)."""
-    by_tag: Mapping[str, str] = {
-        tag: digest for digest, image in inventory.images.items() for tag in image.tags
-    }
+    by_tag = tags_of(inventory)
     workloads: dict[str, set[str]] = {}
     for usage in usages.candidates(inventory.repository):
-        ref = usage.reference
-        digest = ref.digest or by_tag.get(ref.tag or "")
-        if digest is not None and digest in inventory.images:
+        digest = named_digest(usage.reference, inventory, by_tag)
+        if digest is not None:
             workloads.setdefault(digest, set()).add(usage.workload)
     return {digest: describe_workloads(names) for digest, names in workloads.items()}
 

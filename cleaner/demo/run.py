@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from importlib import resources
+from pathlib import Path
 from typing import Any, TextIO
 
 from cleaner import logs
@@ -32,6 +34,22 @@ EXIT_USAGE = 2
 
 def policy_text() -> str:
     return resources.files("cleaner.demo").joinpath(POLICY_FILE).read_text(encoding="utf-8")
+
+
+@contextlib.contextmanager
+def kubernetes_environment(kubeconfig: Path) -> Iterator[None]:
+    """Point the `kubernetes` source at the sandbox's cluster until the block ends:
+    $KUBECONFIG set, and the variables that mean "in a pod" set aside (in a pod, the
+    source would otherwise read the pod's own cluster)."""
+    names = ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT")
+    saved = {k: os.environ.pop(k) for k in names if k in os.environ}
+    os.environ["KUBECONFIG"] = str(kubeconfig)
+    try:
+        yield
+    finally:
+        for name in names:
+            os.environ.pop(name, None)
+        os.environ.update(saved)
 
 
 @contextlib.contextmanager
@@ -72,8 +90,10 @@ def run_demo(
     """`inspect(sandbox)` is called at the end, before the sandbox goes (for tests)."""
     out = out or sys.stdout
     try:
+        import kubernetes  # noqa: F401  (the demo's policy reads the sandbox's cluster)
+
         from cleaner.sandbox import Sandbox
-        from cleaner.sandbox.demo import seed_demo
+        from cleaner.sandbox.demo import DEMO_CLUSTER, seed_demo
     except ImportError as exc:  # moto is an extra: `pip install 'ecr-cleaner[sandbox]'`
         print(f"ecr-cleaner demo needs the sandbox extra ({exc.name} is missing):", file=out)
         print("  pip install 'ecr-cleaner[sandbox]'   (or: make demo)", file=out)
@@ -87,8 +107,13 @@ def run_demo(
     def say(line: str = "") -> None:
         print(line, file=out, flush=True)
 
-    with Sandbox() as sandbox, sandbox_environment(sandbox.environment()):
-        seed_demo(sandbox.store, now)
+    with (
+        Sandbox() as sandbox,
+        sandbox_environment(sandbox.environment()),
+        tempfile.TemporaryDirectory(prefix="ecr-cleaner-demo-") as scratch,
+        kubernetes_environment(sandbox.kubeconfig(Path(scratch) / "kubeconfig", [DEMO_CLUSTER])),
+    ):
+        seed_demo(sandbox.store, now, sandbox.kube_seeder(DEMO_CLUSTER))
         cache = ManifestCache()
         before = _inventories(config.targets[0].region, cache)
         images = sum(len(i.images) for i in before)

@@ -1,17 +1,33 @@
-"""A small, realistic registry for `ecr-cleaner demo` and `ecr-cleaner sandbox --seed demo`."""
+"""A small, realistic registry for `ecr-cleaner demo` and `ecr-cleaner sandbox --seed demo`,
+and the Kubernetes cluster that runs some of its images."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from cleaner.sandbox.kube_seed import KubeSeeder
 from cleaner.sandbox.seed import Seeder
 from cleaner.sandbox.store import Store
 
+DEMO_CLUSTER = "demo"
+CLUSTER_MANIFESTS = """\
+# Pinned to a build by digest long ago: no tag names it any more.
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: legacy-batch, namespace: batch}}
+spec:
+  replicas: 1
+  template:
+    spec:
+      containers: [{{name: batch, image: "{api}@{legacy}"}}]
+"""
 
-def seed_demo(store: Store, now: datetime) -> None:
+
+def seed_demo(store: Store, now: datetime, cluster: KubeSeeder | None = None) -> None:
     """Feature-branch builds, releases, untagged leftovers, multi-arch images with
-    attestations, cosign signatures, an old image that was pulled yesterday, and a
-    build that production runs (tagged `prod`). Times are relative to `now`."""
+    attestations, cosign signatures, an old image that was pulled yesterday, a build
+    that production runs (tagged `prod`), and an untagged build that a Deployment of
+    `cluster` runs by digest. Times are relative to `now`."""
     day = timedelta(days=1)
     seeder = Seeder(store)
 
@@ -26,7 +42,7 @@ def seed_demo(store: Store, now: datetime) -> None:
     api.cosign(latest, pushed_at=now - 2 * day)
     for n in range(8):
         api.image(pushed_at=now - (60 - n) * day)
-    api.image(["legacy-batch"], pushed_at=now - 400 * day, last_pulled=now - day)
+    legacy = api.image(pushed_at=now - 400 * day)  # run by a Deployment, see below
     # An old release that a batch job still pulls: only pull-time protection saves it.
     api.image(["v0.9.0"], pushed_at=now - 420 * day, last_pulled=now - day)
 
@@ -47,3 +63,5 @@ def seed_demo(store: Store, now: datetime) -> None:
         tags = [f"build-{n}"] + (["prod"] if n == 3 else [])
         worker.image(tags, pushed_at=now - (100 - 10 * n) * day)
     worker.image(pushed_at=now - 3 * day)  # an untagged leftover
+    if cluster is not None:
+        cluster.apply(CLUSTER_MANIFESTS.format(api=api.repo.uri, legacy=legacy))

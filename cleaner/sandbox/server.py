@@ -9,13 +9,17 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from cleaner.sandbox.ecr_api import ApiError, EcrApi
 from cleaner.sandbox.faults import Faults, InjectedError
+from cleaner.sandbox.kube import PREFIX as KUBE_PREFIX
+from cleaner.sandbox.kube import KubeApi
+from cleaner.sandbox.kube_seed import KubeSeeder, write_kubeconfig
 from cleaner.sandbox.lambda_images import LambdaImages
 from cleaner.sandbox.store import Store
 
@@ -47,10 +51,11 @@ def _account_for(access_key: str, environ: Environ) -> str:
 class EcrLayer:
     """WSGI app: ECR operations go to the sandbox's ECR, everything else to moto."""
 
-    def __init__(self, api: EcrApi, faults: Faults, moto_app: Any) -> None:
+    def __init__(self, api: EcrApi, faults: Faults, moto_app: Any, kube: KubeApi) -> None:
         self.api = api
         self.faults = faults
         self.moto_app = moto_app
+        self.kube = kube
         self.lambdas = LambdaImages(api.store)
         # "service:Operation" -> the error moto's JSON-protocol services (ECS, ...) answer
         # instead; ECR's own faults are in `faults`.
@@ -60,6 +65,8 @@ class EcrLayer:
         path = environ.get("PATH_INFO", "")
         if path.startswith(CONTROL_PREFIX):
             return self._control(path[len(CONTROL_PREFIX) :], start_response)
+        if path.startswith(KUBE_PREFIX):
+            return self.kube(environ, start_response)
         if path == "/moto-api/reset":
             self.api.store.reset()
             self.faults.reset()
@@ -139,7 +146,8 @@ class Sandbox:
     """An ECR endpoint on 127.0.0.1, in-process. Use as a context manager in tests.
 
     `store` is the registry state (seed it with `cleaner.sandbox.seed.Seeder`),
-    `faults` injects latency/throttling/errors and counts calls.
+    `faults` injects latency/throttling/errors and counts calls, `kube` holds the
+    Kubernetes clusters it also serves (see `kube_seeder` and `kubeconfig`).
     """
 
     def __init__(
@@ -153,6 +161,7 @@ class Sandbox:
         self.store = Store(clock) if clock is not None else Store()
         self.faults = Faults()
         self.api = EcrApi(self.store)
+        self.kube = KubeApi()
         self._server: KeepAliveServer | None = None
         self._app: EcrLayer | None = None
         self._thread: threading.Thread | None = None
@@ -169,7 +178,8 @@ class Sandbox:
 
         from cleaner.sandbox.http import KeepAliveServer
 
-        app = EcrLayer(self.api, self.faults, DomainDispatcherApplication(create_backend_app))
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        app = EcrLayer(self.api, self.faults, moto_app, self.kube)
         self._app = app
         # Not werkzeug's server: it closes the connection after every response, and real
         # ECR endpoints keep them alive (see cleaner/sandbox/http.py).
@@ -202,6 +212,7 @@ class Sandbox:
     def reset(self) -> None:
         self.store.reset()
         self.faults.reset()
+        self.kube.reset()
         if self._app is not None:
             self._app.rejections.clear()
 
@@ -217,6 +228,15 @@ class Sandbox:
         a JSON protocol with this error, until reset: an IAM denial, an outage."""
         assert self._app is not None, "start the sandbox first"
         self._app.rejections[f"{service}:{operation}"] = InjectedError(status, code, message)
+
+    def kube_seeder(self, cluster: str, **options: Any) -> KubeSeeder:
+        """Seeds the Kubernetes cluster `cluster` (made on first use) from manifests."""
+
+        return KubeSeeder(self.kube.cluster(cluster), self.store, **options)
+
+    def kubeconfig(self, path: Path, clusters: Sequence[str] | None = None) -> Path:
+        """Write a kubeconfig for the clusters (default: all; the first is current)."""
+        return write_kubeconfig(path, self.kube, self.endpoint_url, clusters=clusters)
 
     def environment(self, region: str = DEFAULT_REGION) -> dict[str, str]:
         """Variables that point the AWS SDKs and CLI at this sandbox."""

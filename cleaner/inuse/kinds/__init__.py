@@ -51,6 +51,8 @@ class SourceKind:
     takes; a kind none of whose options is required may be written as its bare name.
     `label`: how reports name a source from its options (default: the kind's name).
     `position`: where the kind comes in lists (messages, the schema); lower first.
+    `unavailable`: why this installation cannot read the kind (an optional library
+    not installed), or None; validation then refuses a policy that names it.
     """
 
     name: str
@@ -59,10 +61,14 @@ class SourceKind:
     options: Shape = field(default_factory=lambda: Shape({}))
     label: Callable[[Mapping[str, object]], str] | None = None
     position: int = 100
+    unavailable: Callable[[], str | None] | None = None
 
     @property
     def bare_name_allowed(self) -> bool:
         return not self.options.required
+
+    def why_unavailable(self) -> str | None:
+        return self.unavailable() if self.unavailable else None
 
     def label_of(self, options: Mapping[str, object]) -> str:
         return self.label(options) if self.label else self.name
