@@ -18,12 +18,14 @@ from cleaner.config import fields as f
 from cleaner.config.cron import trigger_from_crontab
 from cleaner.config.fields import Issues, item, key, parse_duration
 from cleaner.config.model import Config, Limits, NamePatterns, OrphanedReferrers, Schedule, Target
+from cleaner.config.notify import parse_notify, parse_report
+from cleaner.config.notify_model import ReportSettings
 from cleaner.config.policies import parse_policies
 from cleaner.config.yaml_source import place, read_yaml
 
 __all__ = ["ConfigError", "load_config", "load_config_text", "parse_config", "parse_duration"]
 
-TOP_KEYS = ("version", "targets", "policies", "defaults", "limits", "schedule")
+TOP_KEYS = ("version", "targets", "policies", "defaults", "limits", "schedule", "notify", "report")
 TARGET_KEYS = (
     "region",
     "regions",
@@ -134,9 +136,11 @@ def _parse(data: dict[str, object]) -> Config | Issues:
     policies = parse_policies(issues, top)
     limits = top.field("limits", _limits) or Limits()
     schedule = top.field("schedule", _schedule)
+    notify = top.field("notify", parse_notify) or ()
+    report = top.field("report", parse_report) or ReportSettings()
     if issues.problems:
         return issues
-    return Config(targets=targets, policies=policies, limits=limits, schedule=schedule)
+    return Config(targets, policies, limits, schedule, notify=notify, report=report)
 
 
 def _targets(issues: Issues, path: str, value: object) -> tuple[Target, ...] | None:
