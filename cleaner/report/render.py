@@ -32,14 +32,13 @@ __all__ = [
 # Off a terminal (a file, a pipe) the table is laid out for this many columns.
 DEFAULT_WIDTH = 120
 MIN_WIDTH = 60
-# Tags, rule and status shrink (to their floors) until the reason has this much room;
-# a longer reason wraps onto more lines, and never gets narrower than MIN_REASON.
-WANTED_REASON = 60
-MIN_REASON = 24
+# A reason wraps onto more lines where it does not fit; rule, status and tags shrink
+# (to their floors) only to give it MIN_REASON columns.
+MIN_REASON = 30
 # Widest each column but the reason may be, and how far it may shrink on a narrow
 # terminal: action, digest, tags, rule, status.
 CAPS = (6, 19, 32, 24, 28)
-FLOORS = (6, 19, 10, 8, 7)
+FLOORS = (6, 19, 12, 10, 7)
 INDENT = "   "
 GAP = "  "
 
@@ -102,14 +101,13 @@ HEADER = ["action", "digest", "tags", "rule", "status", "reason"]
 
 
 def _widths(rows: Sequence[Sequence[str | tuple[str, ...]]], width: int) -> tuple[list[int], int]:
-    """Column widths (all but the reason) and the reason's, so a line fits `width`:
-    tags, then rule, then status shrink (to their floors) before the reason wraps."""
+    """Column widths (all but the reason) and the reason's, so a line fits `width`."""
     natural = [max(len(_text(r[i])) for r in rows) for i in range(len(CAPS))]
     widths = [min(n, cap) for n, cap in zip(natural, CAPS, strict=True)]
     reason = max(len(_text(r[-1])) for r in rows)
     fixed = len(INDENT) + len(GAP) * len(CAPS)
-    need = min(reason, WANTED_REASON) - (width - fixed - sum(widths))
-    for i in (2, 3, 4):
+    need = min(reason, MIN_REASON) - (width - fixed - sum(widths))
+    for i in (3, 4, 2):
         cut = max(0, min(need, widths[i] - min(FLOORS[i], widths[i])))
         widths[i] -= cut
         need -= cut
