@@ -76,7 +76,7 @@ def elide_tags(tags: Sequence[str], width: int) -> str:
     if len(tags) == 1:
         return elide(tags[0], width)
     if not n:  # not even the first tag fits whole
-        more = f" … (+{len(tags) - 1})"
+        more = f" (+{len(tags) - 1})"
         return elide(tags[0], width - len(more)) + more
     return f"{shown}, … (+{len(tags) - n})"
 
