@@ -20,7 +20,7 @@ from cleaner.config.notify_model import Notification, NotifyKind, WebhookFormat
 from cleaner.errors import error_text
 from cleaner.notify import message
 from cleaner.notify.message import RunOutcome
-from cleaner.notify.webhook import TIMEOUT, post_json
+from cleaner.notify.webhook import TIMEOUT, WebhookError, post_json
 
 log = structlog.get_logger("cleaner.notify")
 
@@ -98,7 +98,7 @@ class Notifier:
                     "notification_failed",
                     notification=ready.place,
                     target=n.name,
-                    error=error_text(exc),
+                    error=str(exc) if isinstance(exc, WebhookError) else error_text(exc),
                 )
             else:
                 log.info("notification_sent", notification=ready.place, target=n.name)
