@@ -187,6 +187,13 @@ def test_table_width_comes_from_the_terminal(monkeypatch: pytest.MonkeyPatch) ->
     assert max(len(line) for line in to_table(report).splitlines()) <= 100
     monkeypatch.setenv("COLUMNS", "200")
     assert max(len(line) for line in to_table(report).splitlines()) > 100
+    # Off a terminal (a file, a pipe): one line per action, tags still elided.
+    monkeypatch.delenv("COLUMNS")
+    monkeypatch.setattr("sys.stdout.isatty", lambda: False)
+    lines = to_table(report).splitlines()
+    rows = [line for line in lines if line.startswith(("   delete", "   keep"))]
+    assert len(rows) == 6 and all("nobody pulled it for a very long time" in r for r in rows[:5])
+    assert all("(+2" in r for r in rows[:5])
 
 
 def test_table_starts_each_repository_with_its_one_line_summary() -> None:

@@ -4,7 +4,9 @@ summary (report/summary.py) for registries too large to read action by action.""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 import textwrap
 from collections.abc import Callable, Sequence
 
@@ -29,8 +31,6 @@ __all__ = [
     "to_table",
 ]
 
-# Off a terminal (a file, a pipe) the table is laid out for this many columns.
-DEFAULT_WIDTH = 120
 MIN_WIDTH = 60
 # A reason wraps onto more lines where it does not fit; rule, status and tags shrink
 # (to their floors) only to give it MIN_REASON columns.
@@ -47,9 +47,13 @@ def to_json(report: RunReport) -> str:
     return json.dumps(report.to_dict(), indent=2) + "\n"
 
 
-def terminal_width() -> int:
-    """The terminal's width ($COLUMNS first), or DEFAULT_WIDTH off a terminal."""
-    return max(MIN_WIDTH, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+def terminal_width() -> int | None:
+    """The width lines must fit: $COLUMNS, else the terminal's if stdout is one. None
+    off a terminal (a file, a pipe): one line per action, whatever its length, which
+    grep and diff read best."""
+    if not os.environ.get("COLUMNS") and not sys.stdout.isatty():
+        return None
+    return max(MIN_WIDTH, shutil.get_terminal_size().columns)
 
 
 def _short(digest: str) -> str:
@@ -100,11 +104,16 @@ def _text(cell: str | tuple[str, ...]) -> str:
 HEADER = ["action", "digest", "tags", "rule", "status", "reason"]
 
 
-def _widths(rows: Sequence[Sequence[str | tuple[str, ...]]], width: int) -> tuple[list[int], int]:
-    """Column widths (all but the reason) and the reason's, so a line fits `width`."""
+def _widths(
+    rows: Sequence[Sequence[str | tuple[str, ...]]], width: int | None
+) -> tuple[list[int], int]:
+    """Column widths (all but the reason) and the reason's, so a line fits `width`
+    (None: no limit; the reason is never wrapped)."""
     natural = [max(len(_text(r[i])) for r in rows) for i in range(len(CAPS))]
     widths = [min(n, cap) for n, cap in zip(natural, CAPS, strict=True)]
     reason = max(len(_text(r[-1])) for r in rows)
+    if width is None:
+        return widths, max(reason, 1)
     fixed = len(INDENT) + len(GAP) * len(CAPS)
     need = min(reason, MIN_REASON) - (width - fixed - sum(widths))
     for i in (3, 4, 2):
@@ -114,7 +123,7 @@ def _widths(rows: Sequence[Sequence[str | tuple[str, ...]]], width: int) -> tupl
     return widths, max(MIN_REASON, width - fixed - sum(widths))
 
 
-def _table_lines(plan: RepositoryPlan, width: int) -> list[str]:
+def _table_lines(plan: RepositoryPlan, width: int | None) -> list[str]:
     rows: list[Sequence[str | tuple[str, ...]]] = [HEADER, *_rows(plan)]
     widths, reason_width = _widths(rows, width)
     lines = []
@@ -136,7 +145,7 @@ def _shard_note(report: RunReport) -> str:
 
 def to_table(report: RunReport, width: int | None = None) -> str:
     """Every action and kept image with its reason, each repository under its one-line
-    summary; lines fit `width` (default: the terminal's)."""
+    summary; lines fit `width` (default: the terminal's, see terminal_width)."""
     width = width or terminal_width()
     lines = [f"ecr-cleaner {report.mode} at {report.now.isoformat()}{_shard_note(report)}"]
     for plan in sorted_plans(report.repositories):
@@ -146,7 +155,9 @@ def to_table(report: RunReport, width: int | None = None) -> str:
             continue
         title = f"{plan.repository.region} {plan.repository.registry_id} {plan.repository.name}"
         lines.append(f"== {title} (policy {plan.policy})")
-        lines.append(f"{INDENT}{repository_line(report, plan)}")
+        lines.append(f"{INDENT}{repository_line(report, plan, problem_too=False)}")
+        if plan.error:
+            lines.append(f"{INDENT}! {plan.error}")
         if not plan.actions and not plan.kept:
             lines.append(f"{INDENT}nothing to do")
             continue

@@ -72,15 +72,16 @@ def problem(plan: RepositoryPlan, counts: RepositoryCounts) -> str:
     return f"{count(counts.failures, 'action')} failed" if counts.failures else ""
 
 
-def repository_line(report: RunReport, plan: RepositoryPlan) -> str:
-    """`2,000 images scanned: would delete 690 images and 3 tags (658.0 MiB)`."""
+def repository_line(report: RunReport, plan: RepositoryPlan, *, problem_too: bool = True) -> str:
+    """`2,000 images scanned: would delete 690 images and 3 tags (658.0 MiB)`, and the
+    repository's error or failed actions after a `;` unless `problem_too` is false."""
     c = report.counts(plan)
     line = (
         f"{count(c.images_scanned, 'image')} scanned: {verb(report)} "
         f"{count(c.images_deleted, 'image')} and {count(c.tags_removed, 'tag')} "
         f"({size(c.bytes_reclaimed)})"
     )
-    trouble = problem(plan, c)
+    trouble = problem(plan, c) if problem_too else ""
     return f"{line}; {trouble}" if trouble else line
 
 
