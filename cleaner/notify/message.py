@@ -161,7 +161,7 @@ def slack_payload(run: RunOutcome) -> dict[str, Any]:
         ("Repositories", f"{s['repositories']:,}"),
         ("Images scanned", f"{s['images_scanned']:,}"),
         (f"{deleted}", f"{s['images_deleted']:,} images, {s['tags_removed']:,} tags"),
-        ("Reclaimed", size(s["bytes_reclaimed"])),
+        ("Would reclaim" if report.mode == "plan" else "Reclaimed", size(s["bytes_reclaimed"])),
         ("Savings (upper bound)", f"{money(s['estimated_monthly_savings_usd'])} a month"),
         ("Failures", f"{s['failures']:,}"),
     ]
