@@ -71,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[config_option, now_option, logging_options, shard_options],
         help="dry-run report: what would be deleted and why",
     )
-    plan.add_argument("--format", choices=["table", "json", "markdown", "html"], default="table")
+    plan.add_argument(
+        "--format", choices=["table", "summary", "json", "markdown", "html"], default="table"
+    )
     plan.add_argument("--output", help="write the report here instead of stdout")
     run = commands.add_parser(
         "run",
@@ -80,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--dry-run", action="store_true", help="plan only; delete nothing")
     run.add_argument("--report", help="write the JSON report of the run here")
+    run.add_argument(
+        "--format",
+        choices=["table", "summary", "json", "markdown"],
+        help="what to print on stdout (default: summary on a terminal, else table; "
+        "json for --dry-run, nothing for --dry-run with --report)",
+    )
     run.add_argument("--html", help="write the HTML report of the run here")
     _add_serve(commands, [config_option, logging_options, shard_options])
     in_use = commands.add_parser(
@@ -103,7 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
         "sandbox", help="serve the embedded ECR sandbox on 127.0.0.1 until interrupted"
     )
     sandbox.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    sandbox.add_argument("--seed", choices=["demo"], help="fill it with the demo registry")
+    sandbox.add_argument(
+        "--seed",
+        type=_seed,
+        metavar="demo|bulk:REPOSxIMAGES",
+        help="fill it with the demo registry, or REPOS repositories of about IMAGES images "
+        "each (e.g. bulk:50x2000)",
+    )
     return parser
 
 
@@ -121,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(args.log_format, args.log_level)
         config = _load(args.config)
         _check_outputs(args)
+        if args.command in ("run", "serve"):
+            args.notifier = _notifier(args.config, config)
         if args.command in ("plan", "run", "serve"):
             args.shard = _shard(args)
         if args.command == "serve":
@@ -231,33 +247,61 @@ def parse_now(text: str | None, real_now: datetime) -> datetime:
 def _run(args: argparse.Namespace, config: Config, now: datetime) -> int:
     from cleaner import logs
     from cleaner.aws.clients import Clients
+    from cleaner.notify.github import append_step_summary
+    from cleaner.notify.message import RunOutcome
+    from cleaner.run.display import progress_for
     from cleaner.run.pipeline import run_once
     from cleaner.run.stopping import StopRequest, stop_on_signals
 
     logs.configure(args.log_format, args.log_level)
     dry_run = args.command == "plan" or args.dry_run
+    progress = progress_for(args.log_level)
     with stop_on_signals(StopRequest()) as stop:
-        result = run_once(config, Clients(), now, dry_run=dry_run, shard=args.shard, stop=stop)
+        result = run_once(
+            config, Clients(), now, dry_run=dry_run, shard=args.shard, stop=stop, progress=progress
+        )
         written = _write_outputs(args, dry_run, result.report)
+    append_step_summary(result.report, os.environ)
+    if args.command == "run":
+        args.notifier.send(RunOutcome(result.report, result.exit_code, result.stopped_by))
     if not written and result.exit_code == ExitCode.OK:
         return ExitCode.FAILURES
     return result.exit_code
+
+
+def _notifier(config_path: str, config: Config) -> Any:
+    """Webhook URLs are read from the environment now: an unset variable is a usage
+    error before any AWS call."""
+    from cleaner.notify.send import Notifier, NotifyConfigError
+
+    try:
+        return Notifier.from_config(config.notify, os.environ)
+    except NotifyConfigError as exc:
+        raise UsageError(f"{config_path}: {exc}") from exc
+
+
+def _run_format(args: argparse.Namespace, dry_run: bool) -> str | None:
+    """What `run` prints on stdout (None: nothing)."""
+    if args.format:
+        return str(args.format)
+    if dry_run:  # the same as `plan --format json`, or only the --report file
+        return None if args.report else "json"
+    return "summary" if sys.stdout.isatty() else "table"
 
 
 def _write_outputs(args: argparse.Namespace, dry_run: bool, result_report: Any) -> bool:
     """Write the command's report(s); False if one had to go to a fallback file."""
     from cleaner.report import render as report
 
-    outputs: list[tuple[str, str | None]]
+    outputs: list[tuple[str, str | None]] = []
     if args.command == "plan":
         outputs = [(report.RENDERERS[args.format](result_report), args.output)]
-    elif args.report:
-        outputs = [(report.to_json(result_report), args.report)]
-        if not dry_run:
-            outputs.append((report.to_table(result_report), None))
     else:
-        render = report.to_json if dry_run else report.to_table
-        outputs = [(render(result_report), None)]
+        if args.report:
+            outputs.append((report.to_json(result_report), args.report))
+        shown = _run_format(args, dry_run)
+        if shown:
+            outputs.append((report.RENDERERS[shown](result_report), None))
     if getattr(args, "html", None):
         outputs.append((report.to_html(result_report), args.html))
     ok = True
@@ -356,10 +400,17 @@ def _in_use(args: argparse.Namespace, config: Config) -> int:
     return in_use_command(config, Clients(), output=args.format)
 
 
+def _seed(text: str) -> str:
+    from cleaner.sandbox.bulk import seed_option
+
+    return seed_option(text)
+
+
 def serve_sandbox(port: int, seed: str | None) -> int:
     import tempfile
 
     from cleaner.sandbox import Sandbox
+    from cleaner.sandbox.bulk import seed_named
     from cleaner.sandbox.demo import DEMO_CLUSTER, seed_demo
 
     stop = threading.Event()
@@ -367,6 +418,8 @@ def serve_sandbox(port: int, seed: str | None) -> int:
     with Sandbox(port=port) as sandbox, tempfile.TemporaryDirectory() as scratch:
         if seed == "demo":
             seed_demo(sandbox.store, datetime.now(UTC), sandbox.kube_seeder(DEMO_CLUSTER))
+        elif seed is not None:
+            seed_named(sandbox.store, seed, datetime.now(UTC), lambda line: print(line, flush=True))
         print(f"ECR sandbox listening on {sandbox.endpoint_url}", flush=True)
         print("Point the AWS SDKs and CLI, and the kubernetes source, at it with:", flush=True)
         variables = sandbox.environment()

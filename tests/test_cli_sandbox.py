@@ -8,13 +8,23 @@ import subprocess
 import sys
 
 import boto3
+import pytest
 
 from cleaner.inuse.kinds.kubernetes import read_kubernetes
 
 
-def test_sandbox_command_serves_seeded_demo_and_stops_on_sigterm() -> None:
+@pytest.mark.parametrize(
+    ("seed", "repositories"),
+    [
+        ("demo", {"team-a/api", "team-a/web", "team-a/base-images"}),
+        ("bulk:3x25", {"team/service-0000", "team/service-0001", "team/service-0002"}),
+    ],
+)
+def test_sandbox_command_serves_a_seeded_registry_and_stops_on_sigterm(
+    seed: str, repositories: set[str]
+) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cleaner", "sandbox", "--port", "0", "--seed", "demo"],
+        [sys.executable, "-m", "cleaner", "sandbox", "--port", "0", "--seed", seed],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -37,12 +47,13 @@ def test_sandbox_command_serves_seeded_demo_and_stops_on_sigterm() -> None:
             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         )
         names = {r["repositoryName"] for r in ecr.describe_repositories()["repositories"]}
-        assert {"team-a/api", "team-a/web", "team-a/base-images"} <= names
-        # ... and the demo cluster, through the kubeconfig it printed.
-        usages = read_kubernetes({}, environ={"KUBECONFIG": env["KUBECONFIG"]})
-        assert {u.workload for u in usages} >= {
-            "deployment batch/legacy-batch template (cluster demo)"
-        }
+        assert repositories <= names
+        if seed == "demo":
+            # ... and the demo cluster, through the kubeconfig it printed.
+            usages = read_kubernetes({}, environ={"KUBECONFIG": env["KUBECONFIG"]})
+            assert {u.workload for u in usages} >= {
+                "deployment batch/legacy-batch template (cluster demo)"
+            }
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     finally:

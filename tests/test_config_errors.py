@@ -34,7 +34,7 @@ TOP_CASES = [
     P(document().replace("version: 1", "version: '1'"), ["policy.yaml:1:10: version: must be the number 1, not a string (got '1')"], id="version-string"),
     P(document().replace("version: 1", "version: 'one'"), ["policy.yaml:1:10: version: must be the number 1, not a string (got 'one')"], id="version-word"),
     P(document().replace("version: 1", "version: true"), ["policy.yaml:1:10: version: must be 1 (got true)"], id="version-bool"),
-    P(top("polices: []\n"), ["policy.yaml:4:1: polices: unknown key (expected one of: version, targets, policies, defaults, limits, schedule)"], id="unknown-top-key"),
+    P(top("polices: []\n"), ["policy.yaml:4:1: polices: unknown key (expected one of: version, targets, policies, defaults, limits, schedule, notify, report)"], id="unknown-top-key"),
     P("version: 1\n", ["policy.yaml:1:1: targets: required", "policy.yaml:1:1: policies: required"], id="targets-policies-missing"),
     P(document(targets="[]"), ["policy.yaml:2:10: targets: must be a non-empty list of targets (got an empty list)"], id="targets-empty"),
     P(document(targets="{region: us-east-1}"), ["policy.yaml:2:10: targets: must be a non-empty list of targets (got a mapping)"], id="targets-mapping"),

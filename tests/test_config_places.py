@@ -43,7 +43,7 @@ CASES = [
     pytest.param(block().replace("version: 1\n", ""), ["policy.yaml:2:1: version: required (must be 1)"], id="missing-top-key-at-the-top-mapping"),
     pytest.param(block().replace('["team-a/*"]', '["team-a/*", "", 3]'), ["policy.yaml:5:32: targets[0].repositories[1]: must be a non-empty string (got '')", "policy.yaml:5:36: targets[0].repositories[2]: must be a non-empty string (got 3; quote it to make it a string)"], id="list-items"),
     pytest.param("version: 1\ntargets: [{region: us-east-1}]\npolicies: [{name: p, rules: []}]\nlimits: {max_deletions: 1, 'a.b': 2}\n", ["policy.yaml:4:28: limits.a.b: unknown key (expected one of: max_deletions, max_deletion_ratio, orphaned_referrers, concurrency, requests_per_second)"], id="a-key-with-a-dot"),
-    pytest.param("x: &slow {pushed_before: 7x}\nversion: 1\ntargets: [{region: us-east-1}]\npolicies: [{name: p, rules: [{name: r, expire: {<<: *slow}}]}]\n", ["policy.yaml:1:1: x: unknown key (expected one of: version, targets, policies, defaults, limits, schedule)", "policy.yaml:1:26: policies[0].rules[0].expire.pushed_before: must be a duration: an integer and a unit s, m, h, d or w, like 14d (got '7x')"], id="merged-key-where-it-is-written"),
+    pytest.param("x: &slow {pushed_before: 7x}\nversion: 1\ntargets: [{region: us-east-1}]\npolicies: [{name: p, rules: [{name: r, expire: {<<: *slow}}]}]\n", ["policy.yaml:1:1: x: unknown key (expected one of: version, targets, policies, defaults, limits, schedule, notify, report)", "policy.yaml:1:26: policies[0].rules[0].expire.pushed_before: must be a duration: an integer and a unit s, m, h, d or w, like 14d (got '7x')"], id="merged-key-where-it-is-written"),
 ]
 # fmt: on
 

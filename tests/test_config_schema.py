@@ -14,6 +14,7 @@ import yaml
 from config_support import document, in_use, policies, policy, protect, rule, target, top
 
 from cleaner.config import load as config
+from cleaner.config import notify as config_notify
 from cleaner.config import policies as config_policies
 from cleaner.config import protect as config_protect
 from cleaner.config import targets as config_targets
@@ -100,6 +101,9 @@ def test_every_object_is_closed_and_every_property_described() -> None:
         ("$defs/rule/properties/expire/properties", config_policies.EXPIRE),
         ("$defs/protect/properties", config_protect.PROTECT),
         ("$defs/protect/properties/in_use/properties", config_protect.IN_USE),
+        ("$defs/webhook/properties", config_notify.WEBHOOK),
+        ("$defs/sns/properties", config_notify.SNS),
+        ("properties/report/properties", config_notify.REPORT),
     ],
 )
 def test_schema_and_loader_know_the_same_keys(where: str, shape: Shape) -> None:
@@ -186,6 +190,24 @@ INVALID = [
     pytest.param(top("limits: {concurrency: 0}\n"), id="concurrency-0"),
     pytest.param(top("limits: {concurrency: 65}\n"), id="concurrency-65"),
     pytest.param(top("limits: {requests_per_second: 0}\n"), id="rate-0"),
+    pytest.param(top("notify: {kind: webhook, url: 'https://x'}\n"), id="notify-mapping"),
+    pytest.param(top("notify: [{url: 'https://x'}]\n"), id="notify-no-kind"),
+    pytest.param(top("notify: [{kind: email, url: 'https://x'}]\n"), id="notify-kind"),
+    pytest.param(top("notify: [{kind: webhook}]\n"), id="webhook-no-url"),
+    pytest.param(top("notify: [{kind: webhook, url: 'https://x', url_env: X}]\n"), id="both"),
+    pytest.param(top("notify: [{kind: webhook, url: 'ftp://x/y'}]\n"), id="webhook-scheme"),
+    pytest.param(top("notify: [{kind: webhook, url_env: 'my-var'}]\n"), id="webhook-env"),
+    pytest.param(top("notify: [{kind: webhook, url_env: X, format: teams}]\n"), id="format"),
+    pytest.param(top("notify: [{kind: webhook, url_env: X, 'on': []}]\n"), id="on-empty"),
+    pytest.param(top("notify: [{kind: webhook, url_env: X, 'on': never}]\n"), id="on-never"),
+    pytest.param(top("notify: [{kind: sns, url_env: X}]\n"), id="sns-webhook-key"),
+    pytest.param(top("notify: [{kind: sns}]\n"), id="sns-no-arn"),
+    pytest.param(
+        top("notify: [{kind: sns, topic_arn: 'arn:aws:sqs:us-east-1:123456789012:q'}]\n"),
+        id="sns-arn",
+    ),
+    pytest.param(top("report: {storage_price_per_gb_month: -1}\n"), id="price-negative"),
+    pytest.param(top("report: {storage_price: 1}\n"), id="report-key"),
 ]
 
 
@@ -218,6 +240,16 @@ VALID = [
             f"{{region: us-east-1, role_arn: '{ROLE}', external_id: 'o/x:1', session_name: n@o}}"
         ),
         id="role-options",
+    ),
+    pytest.param(top("notify: []\nreport: {storage_price_per_gb_month: 0}\n"), id="no-notify"),
+    pytest.param(
+        top(
+            "notify:\n"
+            "  - {kind: webhook, url: 'https://hooks.example.com/x', format: slack}\n"
+            "  - {kind: webhook, url_env: HOOK, 'on': [failure, deletions]}\n"
+            "  - {kind: sns, topic_arn: 'arn:aws:sns:us-east-1:123456789012:t', 'on': always}\n"
+        ),
+        id="notify",
     ),
 ]
 

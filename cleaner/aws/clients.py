@@ -69,13 +69,22 @@ class Clients:
     def ecr(self, region: str, role_arn: str | None = None) -> Any:
         return self.client("ecr", region, Role(role_arn) if role_arn else None)
 
-    def client(self, service: str, region: str, role: Role | None = None, lane: str = "") -> Any:
+    def client(
+        self,
+        service: str,
+        region: str,
+        role: Role | None = None,
+        lane: str = "",
+        config: BotoConfig | None = None,
+    ) -> Any:
+        """`config` replaces the retry and timeout settings; give such a client a lane
+        of its own."""
         key = (service, region, role, lane)
         with self._lock:
             if key not in self._clients:
                 session = self.session if role is None else self._assumed(role, region)
                 utc_timestamps(session)
-                client = session.client(service, region_name=region, config=CLIENT_CONFIG)
+                client = session.client(service, region_name=region, config=config or CLIENT_CONFIG)
                 watch_retries(client)
                 self._clients[key] = client
             return self._clients[key]

@@ -17,6 +17,8 @@ from cleaner.config import fields as f
 from cleaner.config.cron import trigger_from_crontab
 from cleaner.config.fields import Issues, key, parse_duration
 from cleaner.config.model import Config, Limits, OrphanedReferrers, Schedule
+from cleaner.config.notify import notify, report
+from cleaner.config.notify_model import ReportSettings
 from cleaner.config.policies import parse_policies, policy_list
 from cleaner.config.protect import defaults
 from cleaner.config.shape import Key, Section, Shape, default_of
@@ -102,10 +104,19 @@ def _parse(data: dict[str, object]) -> Config | Issues:
     policies = parse_policies(issues, top)
     limits = top.field("limits") or Limits()
     schedule = top.field("schedule")
+    notifications = top.field("notify") or ()
+    report_settings = top.field("report") or ReportSettings()
     top.finish()
     if issues.problems:
         return issues
-    return Config(targets=targets, policies=policies, limits=limits, schedule=schedule)
+    return Config(
+        targets=targets,
+        policies=policies,
+        limits=limits,
+        schedule=schedule,
+        notify=notifications,
+        report=report_settings,
+    )
 
 
 def _version(issues: Issues, path: str, value: object) -> int | None:
@@ -257,6 +268,12 @@ TOP = Shape(
         "defaults": Key(defaults, "Settings every policy inherits."),
         "limits": Key(_limits, "Safety limits for a whole run."),
         "schedule": Key(_schedule, "When `ecr-cleaner serve` runs a pass."),
+        "notify": Key(
+            notify,
+            "Where `run` and `serve` send a run's summary when it ends (`plan` never sends)."
+            " A notification that cannot be sent is logged and never changes the exit code.",
+        ),
+        "report": Key(report, "How reports estimate savings."),
     },
     # In the order the file documents them: version, targets, then policies.
     required_when_read=True,

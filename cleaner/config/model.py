@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
+from cleaner.config.notify_model import Notification, ReportSettings
+
 REGEX_PREFIX = "re:"
 # No repository is emptied unless a policy (or defaults.protect) says `keep_at_least: 0`.
 KEEP_AT_LEAST_DEFAULT = 1
@@ -154,6 +156,8 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     schedule: Schedule | None = None
     version: int = 1
+    notify: tuple[Notification, ...] = ()
+    report: ReportSettings = field(default_factory=ReportSettings)
 
     def policy_for(self, repository: str) -> Policy | None:
         """The first policy whose globs match applies."""

@@ -10,7 +10,7 @@ from cleaner.core.model import ActionKind
 from cleaner.report.charts import Row, Series, esc, grouped_columns, horizontal_bars
 from cleaner.report.decisions import label, qualified
 from cleaner.report.model import RunReport
-from cleaner.report.render import _size
+from cleaner.report.summary import size as _size
 
 TOP_REPOSITORIES = 20
 TOP_RULES = 20

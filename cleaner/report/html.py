@@ -20,7 +20,7 @@ from cleaner.report.charts import esc
 from cleaner.report.decisions import label, qualified, table
 from cleaner.report.figures import charts
 from cleaner.report.model import RunReport, sorted_plans
-from cleaner.report.render import _size
+from cleaner.report.summary import size as _size
 
 DEFAULT_PRICE_PER_GB_MONTH = 0.10  # ECR's standard storage price, USD
 MAX_ERRORS_LISTED = 200

@@ -14,6 +14,7 @@ import structlog
 from cleaner.aws.ecr import BATCH_SIZE, DeleteResult, Registry
 from cleaner.core.model import Action, ActionKind, Image, RepositoryPlan, Status
 from cleaner.errors import error_code, error_text
+from cleaner.run.progress import Progress
 from cleaner.run.stopping import StopRequest
 
 log = structlog.get_logger("cleaner.run.executor")
@@ -44,6 +45,7 @@ def execute(
     *,
     dry_run: bool,
     stop: StopRequest | None = None,
+    progress: Progress | None = None,
 ) -> RepositoryPlan:
     """Carry out `plan`; `expected_tags` are each action's image tags at inventory.
 
@@ -51,7 +53,9 @@ def execute(
     delete): once it is requested, the rest is skipped as not attempted."""
     if not plan.actions:
         return plan
-    run = _Execution(plan, registry, expected_tags, dry_run, stop or StopRequest())
+    run = _Execution(
+        plan, registry, expected_tags, dry_run, stop or StopRequest(), progress=progress
+    )
     return run.execute()
 
 
@@ -63,12 +67,15 @@ class _Execution:
         expected_tags: Mapping[str, tuple[str, ...]],
         dry_run: bool,
         stop: StopRequest,
+        *,
+        progress: Progress | None = None,
     ) -> None:
         self.plan = plan
         self.registry = registry
         self.expected = expected_tags
         self.dry_run = dry_run
         self.stop = stop
+        self.progress = progress or Progress()
         self.results: list[Action] = list(plan.actions)
         # Tags of a split tag removal that ECR really removed (or found gone), by action.
         self.removed: dict[int, set[str]] = {}
@@ -226,20 +233,31 @@ class _Execution:
         reason = f"{action.reason}; {note}" if note else action.reason
         done = replace(action, status=status, failure_code=code, reason=reason)
         self.results[item.index] = done
-        _log_action(self.log, done)
+        _log_action(self.log, done, self.dry_run)
+        if done.status is (Status.PLANNED if self.dry_run else Status.DELETED):
+            self.progress.deleted(
+                1 if action.kind is ActionKind.DELETE_IMAGE else len(item.tags or action.tags)
+            )
 
 
 _EVENTS: dict[tuple[ActionKind, Status], str] = {
-    (ActionKind.DELETE_IMAGE, Status.PLANNED): "image_deleted",
     (ActionKind.DELETE_IMAGE, Status.DELETED): "image_deleted",
-    (ActionKind.REMOVE_TAG, Status.PLANNED): "tags_removed",
     (ActionKind.REMOVE_TAG, Status.DELETED): "tags_removed",
 }
 
 
-def _log_action(bound: structlog.typing.FilteringBoundLogger, action: Action) -> None:
+def _log_action(
+    bound: structlog.typing.FilteringBoundLogger, action: Action, dry_run: bool
+) -> None:
+    """One event per action. What a dry run would do is its report, not its log: it is
+    logged at debug level only, as `image_planned`; failures are warnings in any mode."""
     event = _EVENTS.get((action.kind, action.status), f"action_{action.status.value}")
-    emit: Callable[..., object] = bound.warning if action.status is Status.FAILED else bound.info
+    emit: Callable[..., object] = bound.info
+    if action.status is Status.FAILED:
+        emit = bound.warning
+    elif dry_run:
+        emit = bound.debug
+        event = "image_planned" if action.status is Status.PLANNED else event
     emit(
         event,
         kind=action.kind.value,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -16,8 +18,9 @@ from cleaner.core.planner import check_max_deletions
 from cleaner.errors import error_text
 from cleaner.exitcodes import ExitCode
 from cleaner.inuse.reader import TargetClients
-from cleaner.report.model import RunReport
+from cleaner.report.model import RepositoryCounts, RunReport
 from cleaner.run.executor import NOT_ATTEMPTED, execute
+from cleaner.run.progress import Progress
 from cleaner.run.scan import Pacing, Planned, Planner, in_pool
 from cleaner.run.shard import Shard
 from cleaner.run.stopping import StopRequest
@@ -52,17 +55,25 @@ def run_once(
     stop: StopRequest | None = None,
     shard: Shard | None = None,
     pacing: Pacing | None = None,
+    progress: Progress | None = None,
 ) -> RunResult:
     """One pass over every target. `now` is the policy's clock (read once by the caller);
     `clock` only stamps the report's start and finish. `shard`: only the repositories
     of that shard. `pacing`: the clock and sleep of the request-rate caps (tests).
     `stop`: asked between repositories and batches; once requested, what is left is
-    reported as not attempted and the exit code is the signal's (130/143)."""
+    reported as not attempted and the exit code is the signal's (130/143). `progress`:
+    the counters a display, a log event or serve's gauges show while the run goes on."""
     started = clock()
     cache = cache if cache is not None else ManifestCache()
     stop = stop or StopRequest()
-    planner = Planner(config, clients, now, cache, shard, pacing or Pacing(), stop)
-    with ThreadPoolExecutor(config.limits.concurrency, thread_name_prefix="cleaner") as pool:
+    progress = progress or Progress()
+    log.info("run_started", now=now.isoformat(), dry_run=dry_run, shard=shard and str(shard))
+    progress.start(len(config.targets), dry_run=dry_run)
+    planner = Planner(config, clients, now, cache, shard, pacing or Pacing(), stop, progress)
+    with (
+        ThreadPoolExecutor(config.limits.concurrency, thread_name_prefix="cleaner") as pool,
+        contextlib.closing(progress),
+    ):
         # Plan everything, check the run's limit, then execute: max_deletions holds for
         # the whole run however the work is spread over threads.
         planned = planner.plan_all(pool)
@@ -72,12 +83,17 @@ def run_once(
             log.warning("max_deletions_exceeded", message=warning, dry_run=dry_run)
 
         def finish(item: Planned) -> RepositoryPlan:
+            began = time.monotonic()
             if limit_hit:
-                return _not_attempted(item.plan, "stopped by limits.max_deletions")
-            if item.registry is None:
-                return item.plan
-            # serve's shutdown: between batches only
-            return _execute_isolated(item, dry_run, stop)
+                result = _not_attempted(item.plan, "stopped by limits.max_deletions")
+            elif item.registry is None:
+                result = item.plan
+            else:
+                # serve's shutdown: between batches only
+                result = _execute_isolated(item, dry_run, stop, progress)
+            _repository_done(result, dry_run, item.seconds + time.monotonic() - began)
+            progress.repository_done()
+            return result
 
         results = in_pool(pool, finish, planned)
     warnings = [warning] if warning else []
@@ -93,6 +109,7 @@ def run_once(
         repositories=results,
         warnings=(*planner.warnings, *warnings),
         shard=shard,
+        storage_price_per_gb_month=config.report.storage_price_per_gb_month,
     )
     exit_code = _exit_code(report, limit_hit)
     if stopped_by is not None and stop.exit_code is not None:
@@ -101,12 +118,39 @@ def run_once(
     return RunResult(report, exit_code, stopped_by)
 
 
-def _execute_isolated(item: Planned, dry_run: bool, stop: StopRequest) -> RepositoryPlan:
+def _repository_done(plan: RepositoryPlan, dry_run: bool, seconds: float) -> None:
+    counts = RepositoryCounts.of(plan, Status.PLANNED if dry_run else Status.DELETED)
+    log.info(
+        "repository_done",
+        repository=plan.repository.name,
+        region=plan.repository.region,
+        registry_id=plan.repository.registry_id,
+        dry_run=dry_run,
+        images_scanned=counts.images_scanned,
+        images_deleted=counts.images_deleted,
+        tags_removed=counts.tags_removed,
+        bytes_reclaimed=counts.bytes_reclaimed,
+        failures=counts.failures,
+        error=plan.error,
+        seconds=round(seconds, 3),
+    )
+
+
+def _execute_isolated(
+    item: Planned, dry_run: bool, stop: StopRequest, progress: Progress
+) -> RepositoryPlan:
     """One repository's unexpected error must not stop the others (AWS errors are
     already handled inside the executor, action by action)."""
     assert item.registry is not None
     try:
-        return execute(item.plan, item.registry, item.expected_tags, dry_run=dry_run, stop=stop)
+        return execute(
+            item.plan,
+            item.registry,
+            item.expected_tags,
+            dry_run=dry_run,
+            stop=stop,
+            progress=progress,
+        )
     except Exception as exc:
         log.exception("repository_failed", repository=item.plan.repository.name)
         plan = _not_attempted(item.plan, "the repository failed")

@@ -26,6 +26,7 @@ from cleaner.core.planner import plan_repository
 from cleaner.core.references import Usage, UsageIndex, resolve_in_use
 from cleaner.errors import error_text
 from cleaner.inuse.reader import InUseReader, InUseUnavailable, TargetClients
+from cleaner.run.progress import Progress
 from cleaner.run.shard import Shard
 from cleaner.run.stopping import StopRequest
 
@@ -44,6 +45,7 @@ class Planned:
     plan: RepositoryPlan
     registry: Registry | None  # None: nothing to execute (failed or skipped)
     expected_tags: Mapping[str, tuple[str, ...]]
+    seconds: float = 0.0  # spent listing its images and planning
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class Planner:
     shard: Shard | None = None
     pacing: Pacing = field(default_factory=Pacing)
     stop: StopRequest = field(default_factory=StopRequest)
+    progress: Progress = field(default_factory=Progress)
     _limiters: dict[tuple[str | None, str | None, str], RateLimiter] = field(default_factory=dict)
     # Run-level warnings of the last plan_all (repositories not found), in target order.
     warnings: list[str] = field(default_factory=list)
@@ -96,11 +99,18 @@ class Planner:
         # Targets are set up one after another (clients, limiters: cheap and not all
         # thread-safe); listing and the in-use sources then run on the pool.
         registries = [(t, self._registry(t)) for t in self.config.targets]
-        scans = in_pool(pool, lambda tr: self._scan(*tr), registries)
+        scans = in_pool(pool, lambda tr: self._listed(self._scan(*tr)), registries)
         self.warnings = [w for s in scans for w in s.warnings]
         work = [w for s in scans for w in s.work]
         planned = in_pool(pool, self._plan, work) + [p for s in scans for p in s.reported]
         return sorted(planned, key=lambda p: p.plan.repository)
+
+    def _listed(self, scan: _Scan) -> _Scan:
+        # What is reported without planning is as good as planned.
+        self.progress.target_listed(len(scan.work) + len(scan.reported))
+        for _ in scan.reported:
+            self.progress.repository_planned(0)
+        return scan
 
     def _registry(self, target: Target) -> Registry:
         rate = self.config.limits.requests_per_second
@@ -183,6 +193,13 @@ class Planner:
         return scan
 
     def _plan(self, work: _Work) -> Planned:
+        began = time.monotonic()
+        planned = self._plan_one(work)
+        planned.seconds = time.monotonic() - began
+        self.progress.repository_planned(planned.plan.images_scanned)
+        return planned
+
+    def _plan_one(self, work: _Work) -> Planned:
         ref = work.ref
         if self.stop.requested():
             # Not a failure: the operator asked to stop, and the report says so.

@@ -15,6 +15,7 @@ from cleaner import logs
 from cleaner.config.cron import trigger_from_crontab
 from cleaner.config.model import Config
 from cleaner.exitcodes import ExitCode
+from cleaner.notify.send import Notifier
 from cleaner.run.stopping import stop_on_signals
 from cleaner.serve.http import parse_listen
 from cleaner.serve.service import ServeOptions, Service
@@ -43,13 +44,13 @@ def serve_command(args: argparse.Namespace, config: Config) -> int:
         misfire_grace=args.misfire_grace,
         shard=getattr(args, "shard", None),
     )
-    return serve(config, options)
+    return serve(config, options, notifier=getattr(args, "notifier", None))
 
 
-def serve(config: Config, options: ServeOptions) -> int:
+def serve(config: Config, options: ServeOptions, *, notifier: Notifier | None = None) -> int:
     """The `serve` command once its arguments are checked: `--once` runs one pass now and
     returns its exit code; otherwise runs on `config.schedule` until SIGTERM/SIGINT."""
-    service = Service(config, options)
+    service = Service(config, options, notifier=notifier)
     with stop_on_signals(service.stop):
         if options.once:
             code = service.run_pass()

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from cleaner.report.charts import esc
 from cleaner.report.directory import RunEntry
 from cleaner.report.html import page
-from cleaner.report.render import _size
+from cleaner.report.summary import size as _size
 
 RUNS_LISTED = 100
 REPORTS_PATH = "/reports/"

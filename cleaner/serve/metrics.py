@@ -15,8 +15,10 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.metrics_core import Metric
 
 from cleaner import __version__
+from cleaner.config.notify_model import NotifyKind
 from cleaner.core.model import Status
 from cleaner.report.model import RunReport
+from cleaner.run.progress import Snapshot
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 OUTCOMES = ("success", "failures", "limit", "stopped", "error")
@@ -24,6 +26,8 @@ OUTCOMES = ("success", "failures", "limit", "stopped", "error")
 REPOSITORY_FAILED = "RepositoryFailed"
 # Runs take seconds on a small registry, up to an hour or more on 100k-image ones.
 DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, float("inf"))
+PROGRESS_STATES = ("listed", "planned", "done")
+NOTIFY_KINDS = tuple(NotifyKind)
 
 
 def outcome_of(exit_code: int | None, *, stopped: bool = False) -> str:
@@ -107,6 +111,34 @@ class Metrics:
             buckets=DURATION_BUCKETS,
             registry=r,
         )
+        # The run in flight, as the terminal display shows it; all 0 between runs.
+        self.progress_repositories = Gauge(
+            "ecr_cleaner_run_progress_repositories",
+            "Repositories of the run in flight: listed (the total once listing is done), "
+            "planned, done",
+            ["state"],
+            registry=r,
+        )
+        for state in PROGRESS_STATES:
+            self.progress_repositories.labels(state)
+        self.progress_images = Gauge(
+            "ecr_cleaner_run_progress_images_scanned",
+            "Images listed so far by the run in flight",
+            registry=r,
+        )
+        self.progress_deletions = Gauge(
+            "ecr_cleaner_run_progress_deletions",
+            "Images deleted plus tags removed so far by the run in flight (planned, if dry)",
+            registry=r,
+        )
+        self.notifications_failed = Counter(
+            "ecr_cleaner_notifications_failed",
+            "Notifications that could not be sent (after their retries), by kind",
+            ["kind"],
+            registry=r,
+        )
+        for kind in NOTIFY_KINDS:
+            self.notifications_failed.labels(kind)
         # The usual build_info idiom: join on it to see which version produced a series.
         self.build_info = Gauge(
             "ecr_cleaner_build_info", "The running ecr-cleaner's version", ["version"], registry=r
@@ -144,8 +176,28 @@ class Metrics:
                 if action.status is Status.FAILED:
                     self.failures.labels(action.failure_code or "Unknown").inc()
 
+    def progress_sink(self) -> ProgressGauges:
+        return ProgressGauges(self)
+
     def set_next_run(self, when: datetime | None) -> None:
         self.next_run.set(when.timestamp() if when is not None else 0)
 
     def render(self) -> bytes:
         return generate_latest(self._exported)
+
+
+class ProgressGauges:
+    """A progress sink: the run in flight's counts as gauges, back to 0 when it ends."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def update(self, snapshot: Snapshot) -> None:
+        counts = (snapshot.repositories, snapshot.planned, snapshot.done)
+        for state, value in zip(PROGRESS_STATES, counts, strict=True):
+            self.metrics.progress_repositories.labels(state).set(value)
+        self.metrics.progress_images.set(snapshot.images_scanned)
+        self.metrics.progress_deletions.set(snapshot.deletions)
+
+    def close(self, snapshot: Snapshot) -> None:
+        self.update(Snapshot())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,8 +34,12 @@ from cleaner.aws.ecr import ManifestCache
 from cleaner.config.model import Config
 from cleaner.errors import error_text
 from cleaner.exitcodes import ExitCode
+from cleaner.notify.message import RunOutcome
+from cleaner.notify.send import Notifier
 from cleaner.report.directory import ReportDirectory
+from cleaner.report.model import Summary
 from cleaner.run.pipeline import ClientSource, RunResult, run_once
+from cleaner.run.progress import Progress
 from cleaner.run.shard import Shard
 from cleaner.run.stopping import StopRequest
 from cleaner.serve.http import HealthServer
@@ -70,7 +74,7 @@ class LastRun:
     exit_code: int | None  # None: the run raised
     error: str | None = None
     report_path: str | None = None
-    summary: Mapping[str, int] | None = None
+    summary: Summary | None = None
     stopped_by: str | None = None  # a stop request ended the run early
 
     @property
@@ -106,6 +110,7 @@ class Service:
         runner: Runner = run_once,
         clock: Callable[[], datetime] = _utcnow,
         monotonic: Callable[[], float] = time.monotonic,
+        notifier: Notifier | None = None,
     ) -> None:
         self.config = config
         self.options = options
@@ -117,6 +122,7 @@ class Service:
         self._monotonic = monotonic
         self.cache = ManifestCache()  # manifests are immutable: one cache for every run
         self.metrics = Metrics()
+        self.notifier = notifier or Notifier()
         self.stop = StopRequest()
         self.in_progress = threading.Event()
         self.last_run: LastRun | None = None
@@ -143,7 +149,6 @@ class Service:
             started = self._monotonic()
             self.in_progress.set()
             self.metrics.in_progress.set(1)
-            log.info("run_started", now=now.isoformat(), dry_run=self.options.dry_run)
             try:
                 result = self._runner(
                     self.config,
@@ -154,10 +159,12 @@ class Service:
                     clock=self._clock,
                     stop=self.stop,
                     shard=self.options.shard,
+                    progress=Progress([self.metrics.progress_sink()]),
                 )
             except Exception as exc:
                 log.exception("run_crashed", error=error_text(exc))
                 self._finish(LastRun(run_id, now, self._clock(), None, error_text(exc)), started)
+                self._notify(RunOutcome(None, None, error=error_text(exc)))
                 return None
             finally:
                 self.in_progress.clear()
@@ -177,7 +184,12 @@ class Service:
                 stopped_by=result.stopped_by,
             )
             self._finish(last, started, result)
+            self._notify(RunOutcome(report, result.exit_code, result.stopped_by))
             return result.exit_code
+
+    def _notify(self, outcome: RunOutcome) -> None:
+        for failed in self.notifier.send(outcome):
+            self.metrics.notifications_failed.labels(failed.kind.value).inc()
 
     def _write_report(self, report: Any, run_id: str, outcome: str) -> str | None:
         if self.reports is None:

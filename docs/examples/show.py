@@ -41,6 +41,8 @@ def show(example: str) -> int:
     config = Path(__file__).with_name(f"{example}.yaml")
     with Sandbox() as sandbox:
         os.environ.update(sandbox.environment())
+        # The table fits the terminal; docs/examples.md shows it as a 120-column one would.
+        os.environ["COLUMNS"] = "120"
         seed(example, Seeder(sandbox.store))
         return main(
             ["plan", "--config", str(config), "--now", NOW.isoformat(), "--log-level", "error"]

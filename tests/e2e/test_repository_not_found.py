@@ -97,7 +97,8 @@ def test_plan_table_shows_the_missing_repository_and_the_warning(
     assert code == 0
     table = capsys.readouterr().out
     assert (
-        f"== us-east-1 {ACCOUNT} team-a/apii (policy team-a, 0 images)\n   ! repository not found\n"
-        in table
+        f"== us-east-1 {ACCOUNT} team-a/apii (policy team-a)\n"
+        "   0 images scanned: would delete 0 images and 0 tags (0 B)\n"
+        "   ! repository not found\n" in table
     )
     assert f"WARNING: {NOT_FOUND}\n" in table

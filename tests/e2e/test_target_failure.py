@@ -47,9 +47,10 @@ def test_table_shows_a_failed_target_and_counts_only_repositories(
     lines = capsys.readouterr().out.splitlines()
     assert f"== target eu-west-1/default: FAILED: {ERROR}" in lines
     assert not [line for line in lines if line.startswith("== eu-west-1")]
-    assert lines[-1] == (
+    assert lines[-3] == (
         "1 repository, 2 images scanned: deleted 1 image and 0 tags (9.5 MiB); 1 failure"
     )
+    assert lines[-2].startswith("Estimated savings: ")
 
 
 def test_json_keeps_the_failed_target_with_its_error(policy: Path, tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Telling people a run ended: webhooks (Slack or JSON), SNS, and GitHub's job summary."""
