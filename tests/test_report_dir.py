@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from serve_support import NOW, action, report
 
+from cleaner.config.notify_model import DEFAULT_STORAGE_PRICE
 from cleaner.core.model import Status
 from cleaner.report.directory import ReportDirectory
+from cleaner.report.model import monthly_savings_usd
 
 
 def test_reports_are_named_by_time_and_run_and_only_the_newest_are_kept(tmp_path: Path) -> None:
@@ -69,7 +71,7 @@ def test_entries_list_the_newest_runs_first_from_memory_or_from_disk(tmp_path: P
         assert [e.base[-2:] for e in entries] == ["r3", "r2", "r1"]  # the bad one left out
         newest = entries[0]
         assert (newest.images_deleted, newest.bytes_reclaimed) == (3, 6000)
-        assert newest.savings_usd == pytest.approx(6000 / 1e9 * 0.10)
+        assert newest.savings_usd == monthly_savings_usd(6000, DEFAULT_STORAGE_PRICE)
         assert (newest.mode, newest.outcome, newest.has_html) == ("run", "success", True)
         assert newest.now == (NOW + timedelta(hours=3)).isoformat()
     assert [e.base[-2:] for e in fresh.entries(limit=2)] == ["r3", "r2"]

@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -27,8 +28,8 @@ from report_sample import (
 from cleaner.core.model import ActionKind, Status
 from cleaner.report.decisions import HEADINGS, age_days
 from cleaner.report.figures import AGE_BUCKETS, age_bucket
-from cleaner.report.html import monthly_savings_usd, to_html
-from cleaner.report.model import RunReport
+from cleaner.report.html import savings_of, to_html
+from cleaner.report.model import RunReport, monthly_savings_usd
 from cleaner.report.render import RENDERERS
 
 
@@ -153,7 +154,7 @@ def test_totals_and_savings_are_shown_as_an_upper_bound(
     visible = " ".join(" ".join(page.text).split())
     assert f"{s['images_deleted']:,} images to delete" in visible
     assert f"{s['tags_removed']:,} tags to remove" in visible
-    savings = s["bytes_reclaimed"] / 1e9 * 0.10
+    savings = s["estimated_monthly_savings_usd"]
     assert f"${savings:,.2f} a month saved, at most" in visible
     assert "upper bound" in visible and "at $0.10 per GB-month" in visible
     assert "not freed" in visible
@@ -163,29 +164,21 @@ def test_totals_and_savings_are_shown_as_an_upper_bound(
 @pytest.mark.parametrize(
     ("summary", "expected"),
     [
-        ({"bytes_reclaimed": 0}, 0.0),
-        ({"bytes_reclaimed": 25_000_000_000}, 2.5),  # 25 GB at 0.10 per GB-month
         ({"bytes_reclaimed": 10**9, "estimated_monthly_savings_usd": 0.35}, 0.35),
+        ({"bytes_reclaimed": 10**9}, 0.0),  # a report from before the estimate existed
     ],
 )
-def test_savings_come_from_the_summary_when_it_has_them(
-    summary: dict[str, Any], expected: float
-) -> None:
-    assert monthly_savings_usd(summary) == pytest.approx(expected)
+def test_savings_come_from_the_summary(summary: dict[str, Any], expected: float) -> None:
+    assert savings_of(summary) == pytest.approx(expected)
 
 
-def test_a_summary_with_its_own_estimate_sets_the_page_and_the_price(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    report = sample_report("plan")
-    plain = report.summary()
-
-    def priced(self: RunReport) -> dict[str, Any]:
-        return {**plain, "estimated_monthly_savings_usd": plain["bytes_reclaimed"] / 1e9 * 0.25}
-
-    monkeypatch.setattr(RunReport, "summary", priced)
+def test_the_page_shows_the_reports_own_price_and_estimate() -> None:
+    report = replace(sample_report("plan"), storage_price_per_gb_month=0.25)
+    summary = report.summary()
+    expected = monthly_savings_usd(summary["bytes_reclaimed"], 0.25)
+    assert summary["estimated_monthly_savings_usd"] == expected > 0
     visible = " ".join(" ".join(Parsed(to_html(report)).text).split())
-    assert f"${plain['bytes_reclaimed'] / 1e9 * 0.25:,.2f} a month saved" in visible
+    assert f"${expected:,.2f} a month saved" in visible
     assert "at $0.25 per GB-month" in visible
 
 

@@ -12,7 +12,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from cleaner.report.html import monthly_savings_usd, to_html
+from cleaner.report.html import savings_of, to_html
 from cleaner.report.model import RunReport
 
 PREFIX = "report-"
@@ -47,7 +47,7 @@ class RunEntry:
             images_deleted=int(summary["images_deleted"]),
             tags_removed=int(summary["tags_removed"]),
             bytes_reclaimed=int(summary["bytes_reclaimed"]),
-            savings_usd=monthly_savings_usd(summary),
+            savings_usd=savings_of(summary),
             failures=int(summary["failures"]),
             has_html=has_html,
         )

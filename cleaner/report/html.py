@@ -22,7 +22,6 @@ from cleaner.report.figures import charts
 from cleaner.report.model import RunReport, sorted_plans
 from cleaner.report.summary import size as _size
 
-DEFAULT_PRICE_PER_GB_MONTH = 0.10  # ECR's standard storage price, USD
 MAX_ERRORS_LISTED = 200
 
 
@@ -48,16 +47,10 @@ def content_security_policy(style: str, script: str | None = None) -> str:
     )
 
 
-def monthly_savings_usd(summary: Mapping[str, Any]) -> float:
-    """The summary's estimate when it has one, else bytes priced at the default."""
-    if "estimated_monthly_savings_usd" in summary:
-        return float(summary["estimated_monthly_savings_usd"])
-    return float(summary["bytes_reclaimed"]) / 1e9 * DEFAULT_PRICE_PER_GB_MONTH
-
-
-def _price(summary: Mapping[str, Any]) -> float | None:
-    size = summary["bytes_reclaimed"]
-    return monthly_savings_usd(summary) / (size / 1e9) if size else None
+def savings_of(summary: Mapping[str, Any]) -> float:
+    """The summary's estimate (report/model.py prices it; reports written before the
+    estimate existed have none: 0)."""
+    return float(summary.get("estimated_monthly_savings_usd", 0.0))
 
 
 def page(title: str, body: str, script: str | None = None) -> str:
@@ -118,9 +111,8 @@ def _totals(report: RunReport) -> str:
     s = report.summary()
     planned = report.mode == "plan"
     kept = sum(len(p.kept) for p in report.repositories)
-    savings = monthly_savings_usd(s)
-    price = _price(s)
-    priced = f"at ${price:.2f} per GB-month" if price is not None else "at the storage price"
+    savings = savings_of(s)
+    priced = f"at ${report.storage_price_per_gb_month:.2f} per GB-month"
     cards = [
         _card(f"{s['repositories']:,}", "repositories"),
         _card(f"{s['images_scanned']:,}", "images scanned"),
