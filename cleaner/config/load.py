@@ -105,7 +105,7 @@ def parse_config(data: object, source: str = "<config>", root: Node | None = Non
         message = "the top level must be a mapping with version, targets and policies"
         where = source if root is None else place(source, root, "")
         raise ConfigError([f"{where}: {message} (got {got})"])
-    parsed = _parse(data)
+    parsed = _parse(data, Path(source).parent)
     if isinstance(parsed, Config):
         return parsed
     if root is None:
@@ -115,8 +115,8 @@ def parse_config(data: object, source: str = "<config>", root: Node | None = Non
     )
 
 
-def _parse(data: dict[str, object]) -> Config | Issues:
-    """The Config, or every problem found."""
+def _parse(data: dict[str, object], base: Path) -> Config | Issues:
+    """The Config, or every problem found. `base`: where files the policy names are."""
     issues = Issues()
     top = f.mapping(issues, "", data, TOP_KEYS)
     assert top is not None  # data is a dict
@@ -131,7 +131,7 @@ def _parse(data: dict[str, object]) -> Config | Issues:
     if "targets" not in top:
         issues.add("targets", "required")
     targets = top.field("targets", _targets) or ()
-    policies = parse_policies(issues, top)
+    policies = parse_policies(issues, top, base)
     limits = top.field("limits", _limits) or Limits()
     schedule = top.field("schedule", _schedule)
     if issues.problems:

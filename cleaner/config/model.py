@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
+from cleaner.config.lifecycle_model import LifecyclePolicy
+
 REGEX_PREFIX = "re:"
 # No repository is emptied unless a policy (or defaults.protect) says `keep_at_least: 0`.
 KEEP_AT_LEAST_DEFAULT = 1
@@ -112,6 +114,7 @@ class Policy:
     repositories: NamePatterns
     protect: Protect  # already combined with defaults.protect
     rules: tuple[Rule, ...]
+    lifecycle: LifecyclePolicy | None = None  # an ECR lifecycle policy instead of rules
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from cleaner.config import fields as f
 from cleaner.config.fields import Issues, item, key
+from cleaner.config.lifecycle_source import lifecycle_checker
 from cleaner.config.model import (
     KEEP_AT_LEAST_DEFAULT,
     Expire,
@@ -22,7 +24,7 @@ from cleaner.config.model import (
     TagStatus,
 )
 
-POLICY_KEYS = ("name", "repositories", "protect", "rules")
+POLICY_KEYS = ("name", "repositories", "protect", "rules", "lifecycle_policy")
 RULE_KEYS = ("name", "select", "keep", "expire")
 SELECT_KEYS = ("tag_status", "tags")
 KEEP_KEYS = ("most_recent", "order_by", "group_by")
@@ -69,20 +71,22 @@ def combine(defaults: ProtectParts, own: ProtectParts) -> Protect:
     )
 
 
-def parse_policies(issues: Issues, top: f.Section) -> tuple[Policy, ...]:
-    """`policies`, then `defaults` (so errors come in the file's documented order)."""
+def parse_policies(issues: Issues, top: f.Section, base: Path = Path()) -> tuple[Policy, ...]:
+    """`policies`, then `defaults` (so errors come in the file's documented order).
+    `base`: the policy file's directory (files it names are relative to it)."""
     if "policies" not in top:
         issues.add("policies", "required")
     drafts: list[tuple[str, Policy, ProtectParts]] = []
     for i, raw in enumerate(top.field("policies", _policy_list) or []):
-        draft = _policy(issues, item("policies", i), raw)
+        draft = _policy(issues, item("policies", i), raw, base)
         if draft is not None:
             drafts.append((item("policies", i), *draft))
     _check_names(issues, [(path, p.name) for path, p, _ in drafts])
     _check_shadowed(issues, [(path, p) for path, p, _ in drafts])
     defaults = top.field("defaults", _defaults) or ProtectParts()
     return tuple(
-        Policy(p.name, p.repositories, combine(defaults, own), p.rules) for _, p, own in drafts
+        Policy(p.name, p.repositories, combine(defaults, own), p.rules, p.lifecycle)
+        for _, p, own in drafts
     )
 
 
@@ -95,16 +99,24 @@ def _defaults(issues: Issues, path: str, value: object) -> ProtectParts | None:
     return section.field("protect", _protect) if section else None
 
 
-def _policy(issues: Issues, path: str, value: object) -> tuple[Policy, ProtectParts] | None:
-    section = f.mapping(issues, path, value, POLICY_KEYS, required=("name", "rules"))
+def _policy(
+    issues: Issues, path: str, value: object, base: Path
+) -> tuple[Policy, ProtectParts] | None:
+    section = f.mapping(issues, path, value, POLICY_KEYS, required=("name",))
     if section is None:
         return None
+    if "rules" in section and "lifecycle_policy" in section:
+        # A lifecycle policy replaces the rules: with both, one of them would be ignored.
+        issues.add(key(path, "lifecycle_policy"), "give rules or lifecycle_policy, not both")
+    elif "rules" not in section and "lifecycle_policy" not in section:
+        issues.add(key(path, "rules"), "required")
     name = section.field("name", f.string) or ""
     repositories = section.field("repositories", f.globs) or EVERYTHING
     own = section.field("protect", _protect) or ProtectParts()
     rules = section.field("rules", _rules) or ()
+    lifecycle = section.field("lifecycle_policy", lifecycle_checker(base))
     # Protect() is a placeholder until defaults.protect is known.
-    return Policy(name, repositories, Protect(), rules), own
+    return Policy(name, repositories, Protect(), rules, lifecycle), own
 
 
 def _check_names(issues: Issues, places: list[tuple[str, str]]) -> None:
