@@ -65,7 +65,7 @@ def evaluate(
     ordered = sorted(images, key=lambda i: (now - i.pushed_at, i.digest))
     verdicts: dict[str, Verdict] = {}
     also: dict[str, LifecycleRule] = {}  # kept image -> a lower rule that marked it
-    for rule in policy.rules:
+    for rule in sorted(policy.rules, key=lambda r: r.priority):
         archive = rule.storage_class is StorageClass.ARCHIVE
         matches = _matcher(rule)
         pool = [i for i in ordered if (i.digest in archived) == archive and matches(i.tags)]
