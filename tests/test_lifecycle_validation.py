@@ -11,6 +11,7 @@ the ways a policy file gives a lifecycle policy (inline, `file:` to the bare doc
 to `aws ecr get-lifecycle-policy`'s output, a JSON string).
 """
 
+# ruff: noqa: E501  (one row per line keeps the tables readable)
 from __future__ import annotations
 
 import json
@@ -57,9 +58,7 @@ def age(status: str = "untagged", count_type: str = "sinceImagePushed", **more: 
 
 def problems(doc: object, *, allow_transition: bool = True, length: int = 200) -> list[str]:
     issues = Issues()
-    policy = validate_policy(
-        issues, "", doc, text_length=length, allow_transition=allow_transition
-    )
+    policy = validate_policy(issues, "", doc, text_length=length, allow_transition=allow_transition)
     assert (policy is None) == bool(issues.problems)
     return [p.message if not p.path else str(p) for p in issues.problems]
 
@@ -103,7 +102,9 @@ INVALID = [
 
 
 @pytest.mark.parametrize(("doc", "expected"), INVALID)
-def test_invalid_lifecycle_policy_is_rejected_with_each_place(doc: Doc, expected: list[str]) -> None:
+def test_invalid_lifecycle_policy_is_rejected_with_each_place(
+    doc: Doc, expected: list[str]
+) -> None:
     assert problems(doc) == expected
 
 
@@ -192,7 +193,9 @@ def test_inline_mapping_is_the_policy() -> None:
 
 def test_inline_errors_name_their_place_in_the_policy_file() -> None:
     bad = {"rules": [rule(1, sel("tagged", tagPatternList=["a*b*c*d*e*f"]))]}
-    text = document(policies="\n".join(["", "  - name: p", "    lifecycle_policy: " + json.dumps(bad)]))
+    text = document(
+        policies="\n".join(["", "  - name: p", "    lifecycle_policy: " + json.dumps(bad)])
+    )
     assert errors(text) == [
         "policy.yaml:5:163: policies[0].lifecycle_policy.rules[0].selection.tagPatternList[0]: "
         "at most 4 '*' wildcards per pattern (5 in 'a*b*c*d*e*f')"
@@ -202,7 +205,9 @@ def test_inline_errors_name_their_place_in_the_policy_file() -> None:
 def test_transition_in_a_policy_file_says_it_is_not_supported_yet() -> None:
     doc = {"rules": [rule(1, age("any", "sinceImagePulled"), type="transition", targetStorageClass="archive")]}  # fmt: skip
     (error,) = errors(config_with(json.dumps(doc)))
-    assert "policies[0].lifecycle_policy.rules[0].action.type: transition (archive) is not " in error
+    assert (
+        "policies[0].lifecycle_policy.rules[0].action.type: transition (archive) is not " in error
+    )
 
 
 def test_rules_and_lifecycle_policy_together_are_an_error() -> None:
@@ -291,7 +296,12 @@ def test_schema_knows_the_validators_keys(where: str, keys: tuple[str, ...]) -> 
         (config_with(json.dumps(UNTAGGED)), True),
         (config_with("{file: x.json}"), True),
         (config_with(json.dumps(UNTAGGED), rules=True), False),
-        (config_with(json.dumps({"rules": [rule(1, sel("tagged", tagPatternList=["*1*2*3*4*5"]))]})), False),  # fmt: skip
+        (
+            config_with(
+                json.dumps({"rules": [rule(1, sel("tagged", tagPatternList=["*1*2*3*4*5"]))]})
+            ),
+            False,
+        ),
         (document(policies="[{name: p}]"), False),
     ],
 )

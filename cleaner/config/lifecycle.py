@@ -57,8 +57,12 @@ def validate_policy(
     here = key(path, "rules")
     items = f.non_empty_list(issues, here, section.values["rules"], "lifecycle rules")
     paths = [item(here, i) for i in range(len(items or []))]
-    parsed = [_rule(issues, p, raw, allow_transition) for p, raw in zip(paths, items or [])]
-    _check_together(issues, [(p, _Facts.of(raw)) for p, raw in zip(paths, items or [])])
+    parsed = [
+        _rule(issues, p, raw, allow_transition) for p, raw in zip(paths, items or [], strict=True)
+    ]
+    _check_together(
+        issues, [(p, _Facts.of(raw)) for p, raw in zip(paths, items or [], strict=True)]
+    )
     if len(issues.problems) > before or None in parsed:
         return None
     return LifecyclePolicy(tuple(sorted((r for r in parsed if r), key=lambda r: r.priority)))
@@ -241,15 +245,13 @@ def _entries(issues: Issues, path: str, value: object) -> list[str] | None:
     items = f.non_empty_list(issues, path, value, "tags")
     if items is None:
         return None
-    checked = [
-        v if isinstance(v, str) and v else issues.add(item(path, i), _not_tag(v))
-        for i, v in enumerate(items)
-    ]
-    return None if None in checked else [v for v in checked if v is not None]
-
-
-def _not_tag(value: object) -> str:
-    return f"must be a non-empty string (got {f.describe(value)})"
+    good = []
+    for i, entry in enumerate(items):
+        if isinstance(entry, str) and entry:
+            good.append(entry)
+        else:
+            issues.add(item(path, i), f"must be a non-empty string (got {f.describe(entry)})")
+    return good if len(good) == len(items) else None
 
 
 def _prefixes(issues: Issues, path: str, value: object) -> tuple[str, ...] | None:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from cleaner.config import fields as f
 from cleaner.config.fields import Issues, key
-from cleaner.config.lifecycle import LifecyclePolicy, validate_policy
+from cleaner.config.lifecycle import validate_policy
+from cleaner.config.lifecycle_model import LifecyclePolicy
 
 TEXT_KEY = "lifecyclePolicyText"
 # GetLifecyclePolicy's (and PutLifecyclePolicy's) response around the policy text.

@@ -275,7 +275,8 @@ def _kept(
         if fate.whole and reasons and ratio_hold is None:
             # Say that ECR's rule would act, and what of ours stops it.
             would = next((r for r in rulings if r.decision.expired), None)
-            reasons = [kept_reason(would.rule, would.decision.reason, reasons)] if would else reasons
+            if would is not None:
+                reasons = [kept_reason(would.rule, would.decision.reason, reasons)]
         if orphan and limits.orphaned_referrers is OrphanedReferrers.KEEP:
             reasons.append(
                 f"orphaned referrer: subject {_absent(graph, digest)} absent "

@@ -1,5 +1,6 @@
 """Builders for lifecycle tests: ECR rules in one line, images by letter, ages in days."""
 
+# ruff: noqa: E501  (one row per line keeps the tables readable)
 from __future__ import annotations
 
 import json

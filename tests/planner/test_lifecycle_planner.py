@@ -74,9 +74,7 @@ def test_equal_push_times_are_ordered_by_digest() -> None:
     assert acted(verdicts(lifecycle(R(1, "untagged", "count", 1)), images)) == {"B"}
 
 
-@pytest.mark.parametrize(
-    ("days", "marked"), [(5 - 1 / 24, False), (5, False), (5 + 1 / 24, True)]
-)
+@pytest.mark.parametrize(("days", "marked"), [(5 - 1 / 24, False), (5, False), (5 + 1 / 24, True)])
 def test_since_counts_more_than_n_days(days: float, marked: bool) -> None:
     found = verdicts(lifecycle(R(1, "untagged", "pushed", 5)), [image("A", [], days)])
     assert found["A"].acts is marked
@@ -113,9 +111,7 @@ def test_children_and_signatures_follow_their_index_and_are_never_counted() -> N
         img(7, ["v2"], 1, index=True),
         img(8, [], 1),  # v2's platform
     ]
-    policy = lifecycle(
-        R(1, "tagged", "count", 1, patterns=["v*"]), R(2, "untagged", "count", 1)
-    )
+    policy = lifecycle(R(1, "tagged", "count", 1, patterns=["v*"]), R(2, "untagged", "count", 1))
     result = planned(policy, images, children={1: [2, 3], 7: [8]})
     # Rule 2 counts the untagged top-level images 5 and 6 only: the platforms of the live
     # index 7 are not untagged images to it. Rule 1 takes index 1 with its platforms and

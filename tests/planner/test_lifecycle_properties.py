@@ -5,6 +5,7 @@ higher-priority rule's selection matches; nothing depends on the order of the in
 and the planner, with no protection, deletes exactly what ECR's rules expire, never
 what a workload uses."""
 
+# ruff: noqa: E501  (one row per line keeps the tables readable)
 from __future__ import annotations
 
 import fnmatch

@@ -5,6 +5,7 @@ sandbox answers these calls itself: a policy is stored as given, validated as EC
 validates it, and a repository without one says LifecyclePolicyNotFoundException.
 """
 
+# ruff: noqa: E501  (one row per line keeps the tables readable)
 from __future__ import annotations
 
 import json
