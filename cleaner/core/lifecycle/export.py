@@ -8,7 +8,9 @@ exported policy, evaluated by ECR's rules, decides what this policy decides.
 Exact translations: rules without a `tags` filter (tag_status alone), keeping the
 `most_recent` N by push time or expiring by `pushed_before` in whole days; rules that a
 rule before them leaves nothing to select are dropped. A `lifecycle_policy` is exported
-as it is. Protected tags (globs) become a keep rule at the top.
+as it is. Protected tags (globs) become keep rules at the top, which come close: ECR's
+rules see top-level images only, while a protected tag also spares a platform image or
+signature whose index or subject goes.
 """
 
 from __future__ import annotations
@@ -125,6 +127,11 @@ def _protections(policy: Policy, limits: Limits, draft: _Draft, keeps: int) -> N
             "protect.tags: ecr-cleaner keeps the tag but may remove the image's other tags; "
             "ECR keeps the whole image"
         )
+    if keeps:
+        draft.differ(
+            "protect.tags: ecr-cleaner also keeps a platform image or signature with such a tag "
+            "when its index or subject goes; ECR's keep rule sees top-level images only"
+        )
     if any(r.tag_status is not LifecycleTagStatus.TAGGED for r in rules):
         draft.note(
             "ECR itself counts the platform images of multi-arch images as untagged images; "
@@ -213,8 +220,9 @@ def _count(rule: Rule, draft: _Draft, where: str) -> tuple[CountType, int]:
         )
     if expire.pushed_before is None:
         return CountType.SINCE_IMAGE_PUSHED, KEEP_DAYS
-    days = -(-expire.pushed_before // DAY)  # whole days, rounded up: expires no more
-    if expire.pushed_before % DAY:
+    # Whole days, rounded up (so ECR expires no more), and at least the 1 ECR takes.
+    days = max(1, -(-expire.pushed_before // DAY))
+    if expire.pushed_before != days * DAY:
         draft.differ(f"{where}: pushed_before is not whole days; ECR counts days, so {days}d")
     return CountType.SINCE_IMAGE_PUSHED, days
 
