@@ -19,6 +19,7 @@ from typing import Any
 from cleaner import __version__
 from cleaner.config.model import Config
 from cleaner.exitcodes import ExitCode
+from cleaner.lifecycle_commands import add_lifecycle_parser, lifecycle_command
 from cleaner.report.files import directory_problem, file_problem, write_atomically, write_fallback
 from cleaner.tuning import tune_gc
 
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="plan only; delete nothing")
     run.add_argument("--report", help="write the JSON report of the run here")
     _add_serve(commands, [config_option, logging_options, shard_options])
+    add_lifecycle_parser(commands, config_option, now_option, logging_options)
     demo = commands.add_parser(
         "demo", help="the whole flow against an embedded, seeded ECR sandbox (no AWS account)"
     )
@@ -124,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{len(config.targets)} targets)"
             )
             return ExitCode.OK
+        if args.command == "lifecycle":
+            now = parse_now(getattr(args, "now", None), datetime.now(UTC))
+            return lifecycle_command(args, config, now)
         now = parse_now(args.now, datetime.now(UTC))
     except UsageError as exc:
         prefix = "" if isinstance(exc, ConfigInvalid) else "ecr-cleaner: error: "
