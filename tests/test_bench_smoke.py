@@ -56,3 +56,12 @@ def test_throttling_small_loses_nothing() -> None:
     assert result["not_deleted"] == 0
     assert result["images_left"] == result["images_expected_left"]
     assert result["exit_code"] == 0
+
+
+def test_lifecycle_eval_small_runs(tmp_path: Path) -> None:
+    from bench import lifecycle_eval
+
+    result = lifecycle_eval.main(2000)
+    assert result["rules"] == 10
+    assert 0 < int(str(result["ecr_expires"])) < int(str(result["images"]))
+    assert (tmp_path / "lifecycle_eval.json").exists()

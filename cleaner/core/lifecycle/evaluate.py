@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
 
 from cleaner.config.lifecycle_model import (
     CountType,
@@ -33,8 +34,6 @@ from cleaner.config.lifecycle_model import (
 )
 from cleaner.core.model import Image
 from cleaner.core.rules import age
-
-Matcher = Callable[[tuple[str, ...]], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,20 +60,33 @@ def evaluate(
     other image is in standard storage."""
     archived = archived or {}
     # Newest first, once: every rule's matches keep this order, which is what
-    # imageCountMoreThan counts in.
-    ordered = sorted(images, key=lambda i: (now - i.pushed_at, i.digest))
+    # imageCountMoreThan counts in. Each image's tags go one a line, so that a rule's
+    # tag test is a regex search or two (a tag never holds a newline).
+    # (Two stable sorts: by digest, then by push time: ties stay in digest order.)
+    ordered = sorted(images, key=attrgetter("digest"))
+    ordered.sort(key=attrgetter("pushed_at"), reverse=True)
+    by_storage: dict[StorageClass, list[tuple[Image, str]]] = {s: [] for s in StorageClass}
+    for image in ordered:
+        storage = StorageClass.ARCHIVE if image.digest in archived else StorageClass.STANDARD
+        by_storage[storage].append((image, "\n".join(image.tags)))
     verdicts: dict[str, Verdict] = {}
     also: dict[str, LifecycleRule] = {}  # kept image -> a lower rule that marked it
     for rule in sorted(policy.rules, key=lambda r: r.priority):
-        archive = rule.storage_class is StorageClass.ARCHIVE
-        matches = _matcher(rule)
-        pool = [i for i in ordered if (i.digest in archived) == archive and matches(i.tags)]
-        for position, image in enumerate(pool):
-            marked, reason = _mark(rule, image, position, now, archived)
+        pool = _select(rule, by_storage[rule.storage_class])
+        since = _since(rule, archived)
+        if rule.count_type is CountType.IMAGE_COUNT_MORE_THAN:
+            marked = [False] * min(rule.count_number, len(pool))
+            marked += [True] * (len(pool) - len(marked))
+        else:
+            limit = now - timedelta(days=rule.count_number)  # more than N days ago
+            marked = [since(image) < limit for image in pool]
+        what = selection_text(rule)
+        for image, marks in zip(pool, marked, strict=True):
             decided = verdicts.get(image.digest)
             if decided is None:
-                verdicts[image.digest] = Verdict(image.digest, rule, marked, reason)
-            elif marked and not decided.acts and image.digest not in also:
+                reason = _reason(rule, what, image, marks, now - since(image))
+                verdicts[image.digest] = Verdict(image.digest, rule, marks, reason)
+            elif marks and not decided.acts and image.digest not in also:
                 also[image.digest] = rule
     for digest, lower in also.items():
         kept = verdicts[digest]
@@ -98,46 +110,58 @@ def selection_text(rule: LifecycleRule) -> str:
     return f"{where}tagged " + " and ".join(f"{p}* (prefix)" for p in rule.tag_prefixes)
 
 
-def _mark(
-    rule: LifecycleRule,
-    image: Image,
-    position: int,
-    now: datetime,
-    archived: Mapping[str, datetime],
-) -> tuple[bool, str]:
-    """Whether `rule` marks `image` (at `position` among its matches, newest first)."""
+def _since(rule: LifecycleRule, archived: Mapping[str, datetime]) -> Callable[[Image], datetime]:
+    """The time a rule counts from (for imageCountMoreThan: the push, for reasons)."""
+    if rule.count_type in (CountType.SINCE_IMAGE_PUSHED, CountType.IMAGE_COUNT_MORE_THAN):
+        return attrgetter("pushed_at")
+    if rule.count_type is CountType.SINCE_IMAGE_PULLED:
+        return lambda image: image.last_used  # push time if never pulled
+    return lambda image: archived[image.digest]
+
+
+_EVENTS = {
+    CountType.SINCE_IMAGE_PUSHED: "pushed",
+    CountType.SINCE_IMAGE_PULLED: "pulled",
+    CountType.SINCE_IMAGE_TRANSITIONED: "archived",
+}
+
+
+def _reason(rule: LifecycleRule, what: str, image: Image, marked: bool, elapsed: timedelta) -> str:
+    """Why `rule` marks the image, or does not; `elapsed`: since the event it counts."""
     n = rule.count_number
-    what = selection_text(rule)
     if rule.count_type is CountType.IMAGE_COUNT_MORE_THAN:
-        if position < n:
-            return False, f"within {n} most recent {what}"
-        return True, f"beyond {n} most recent {what}; pushed {age(now - image.pushed_at)} ago"
-    if rule.count_type is CountType.SINCE_IMAGE_PUSHED:
-        event, when = "pushed", image.pushed_at
-    elif rule.count_type is CountType.SINCE_IMAGE_PULLED:
-        event = "pulled" if image.last_pulled else "never pulled, pushed"
-        when = image.last_used
-    else:
-        event, when = "archived", archived[image.digest]
-    elapsed = now - when
-    marked = elapsed > timedelta(days=n)
+        if not marked:
+            return f"within {n} most recent {what}"
+        return f"beyond {n} most recent {what}; pushed {age(elapsed)} ago"
+    event = _EVENTS[rule.count_type]
+    if rule.count_type is CountType.SINCE_IMAGE_PULLED and image.last_pulled is None:
+        event = "never pulled, pushed"
     than = f"more than {n} days" if marked else f"not more than {n} days"
-    return marked, f"{what}, {event} {age(elapsed)} ago ({than})"
+    return f"{what}, {event} {age(elapsed)} ago ({than})"
 
 
-def _matcher(rule: LifecycleRule) -> Matcher:
-    if rule.tag_status is LifecycleTagStatus.UNTAGGED:
-        return lambda tags: not tags
+def _select(rule: LifecycleRule, candidates: list[tuple[Image, str]]) -> list[Image]:
+    """The images (with their tags, one a line) that the rule's selection matches.
+
+    Every list entry must match some tag: one multi-line search per entry, anchored to
+    a whole line (a tag) for a pattern, to the start of one for a prefix. An untagged
+    image is never `tagged`, whatever the pattern (`*` matches "")."""
     if rule.tag_status is LifecycleTagStatus.ANY:
-        return lambda tags: True
-    if rule.tag_prefixes:
-        prefixes = rule.tag_prefixes
-        return lambda tags: all(any(t.startswith(p) for t in tags) for p in prefixes)
-    patterns = [pattern_regex(p) for p in rule.tag_patterns]
-    return lambda tags: all(any(p.fullmatch(t) for t in tags) for p in patterns)
+        return [image for image, _ in candidates]
+    if rule.tag_status is LifecycleTagStatus.UNTAGGED:
+        return [image for image, tags in candidates if not tags]
+    if rule.tag_patterns:
+        found = [_line_pattern(p).search for p in rule.tag_patterns]
+    else:
+        found = [re.compile(f"^{re.escape(p)}", re.MULTILINE).search for p in rule.tag_prefixes]
+    if len(found) == 1:
+        (search,) = found
+        return [image for image, tags in candidates if tags and search(tags)]
+    return [image for image, tags in candidates if tags and all(f(tags) for f in found)]
 
 
-def pattern_regex(pattern: str) -> re.Pattern[str]:
-    """A tagPatternList entry as a regex: `*` is any run of characters; nothing else is
-    special (`?` and `[` are literal, as in ECR's grammar)."""
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
+def _line_pattern(pattern: str) -> re.Pattern[str]:
+    """A tagPatternList entry matching one whole line: `*` is any run of characters
+    within the tag; nothing else is special (`?` and `[` are literal, as in ECR)."""
+    parts = (re.escape(part) for part in pattern.split("*"))
+    return re.compile("^" + "[^\n]*".join(parts) + "$", re.MULTILINE)
