@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["debug", "info", "warning", "error"],
         default="warning",  # the demo's own output tells the story
     )
+    demo.add_argument(
+        "--lifecycle",
+        action="store_true",
+        help="an ECR lifecycle policy previewed with our protections, then audited",
+    )
     sandbox = commands.add_parser(
         "sandbox", help="serve the embedded ECR sandbox on 127.0.0.1 until interrupted"
     )
@@ -110,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _require_sandbox_extra(args.command)
         if args.command == "sandbox":
             return serve_sandbox(args.port, args.seed)
+        if args.command == "demo" and args.lifecycle:
+            from cleaner.demo.lifecycle import run_lifecycle_demo
+
+            return run_lifecycle_demo(args.log_format, args.log_level)
         if args.command == "demo":
             from cleaner.demo.run import run_demo
 

@@ -117,16 +117,21 @@ def to_table(report: AuditReport) -> str:
                 lines.append(f"      kept by ecr-cleaner: {'; '.join(f.protected_by)}")
     lines.append("")
     lines.extend(f"WARNING: {w}" for w in report.warnings)
+    repositories = "repository" if s["repositories"] == 1 else "repositories"
     lines.append(
-        f"{s['repositories']} repositories, {s['with_lifecycle_policy']} with an ECR lifecycle "
+        f"{s['repositories']} {repositories}, {s['with_lifecycle_policy']} with an ECR lifecycle "
         f"policy: ECR would act on {_images(s['ecr_would_act_on'])}, "
-        f"{s['protected_at_risk']} of which this policy keeps; {s['failures']} failures"
+        f"{s['protected_at_risk']} of which this policy keeps; {_count(s['failures'], 'failure')}"
     )
     return "\n".join(lines) + "\n"
 
 
 def _images(n: int) -> str:
-    return f"{n} image" if n == 1 else f"{n} images"
+    return _count(n, "image")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 RENDERERS = {"json": to_json, "table": to_table}
