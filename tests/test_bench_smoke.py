@@ -58,9 +58,12 @@ def test_throttling_small_loses_nothing() -> None:
     assert result["exit_code"] == 0
 
 
-def test_lifecycle_eval_small_runs(tmp_path: Path) -> None:
+def test_lifecycle_eval_small_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.common
     from bench import lifecycle_eval
 
+    # bench.common read the results directory when first imported, maybe by another test.
+    monkeypatch.setattr(bench.common, "RESULTS", tmp_path)
     result = lifecycle_eval.main(2000)
     assert result["rules"] == 10
     assert 0 < int(str(result["ecr_expires"])) < int(str(result["images"]))

@@ -137,7 +137,7 @@ def test_evaluator_agrees_with_the_documented_procedure(
     assert acting(policy, images, archived) == reference(policy, images, archived)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(repositories(), policies())
 def test_one_rule_at_most_and_never_below_a_rule_that_selects_the_image(
     repo: tuple[list[Image], dict[str, datetime]], policy: LifecyclePolicy
