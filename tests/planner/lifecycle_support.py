@@ -12,7 +12,7 @@ from typing import Any
 from cleaner.config.lifecycle_model import LifecyclePolicy
 from cleaner.config.lifecycle_source import policy_from_text
 from cleaner.config.model import Limits, NamePatterns, Policy, Protect, TagPattern
-from cleaner.core.lifecycle.evaluate import Verdict, evaluate
+from cleaner.core.lifecycle.evaluate import EcrVerdict, evaluate
 from cleaner.core.model import Image, RepositoryPlan
 
 from .conftest import NOW, dg, img, num, plan
@@ -77,14 +77,14 @@ def verdicts(
     *,
     archived: Mapping[str, float] | None = None,
     now: datetime = NOW,
-) -> dict[str, Verdict]:
+) -> dict[str, EcrVerdict]:
     """Verdicts by image letter; `archived`: letter -> days since it was archived."""
     when = {dg(number(k)): now - timedelta(days=v) for k, v in (archived or {}).items()}
     found = evaluate(policy, images, now, archived=when)
     return {letter(num(d)): v for d, v in found.items()}
 
 
-def acted(found: Mapping[str, Verdict], action: str | None = None) -> set[str]:
+def acted(found: Mapping[str, EcrVerdict], action: str | None = None) -> set[str]:
     return {k for k, v in found.items() if v.acts and action in (None, v.rule.action.type)}
 
 

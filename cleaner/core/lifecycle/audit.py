@@ -18,7 +18,7 @@ from datetime import datetime
 from cleaner.config.lifecycle_model import ActionType, LifecyclePolicy
 from cleaner.config.model import Protect
 from cleaner.core.graph import EdgeKind, Graph, build_graph
-from cleaner.core.lifecycle.evaluate import Verdict, evaluate
+from cleaner.core.lifecycle.evaluate import EcrVerdict, evaluate
 from cleaner.core.model import Image, Inventory
 from cleaner.core.protections import Guard
 
@@ -79,7 +79,7 @@ def audit_repository(
 
 def _ecr_acts_on(
     inventory: Inventory, graph: Graph, policy: LifecyclePolicy, now: datetime
-) -> dict[str, Verdict]:
+) -> dict[str, EcrVerdict]:
     """digest -> ECR's verdict, for every image ECR would act on as ECR sees them."""
     images = inventory.images
     follows = {d for d, i in images.items() if i.subject is not None and i.subject in images}
@@ -100,7 +100,7 @@ def _ecr_acts_on(
 def _keep_at_least(
     graph: Graph,
     images: Mapping[str, Image],
-    acted: Mapping[str, Verdict],
+    acted: Mapping[str, EcrVerdict],
     floor: int,
     why: dict[str, list[str]],
 ) -> None:

@@ -37,7 +37,7 @@ from cleaner.core.rules import age
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class EcrVerdict:
     """ECR's decision about one image: the first rule (by priority) whose selection
     matches it, and whether that rule acts on it (its action) or leaves it."""
 
@@ -53,7 +53,7 @@ def evaluate(
     now: datetime,
     *,
     archived: Mapping[str, datetime] | None = None,
-) -> dict[str, Verdict]:
+) -> dict[str, EcrVerdict]:
     """The verdict of every image some rule selects (images no rule selects are absent).
 
     `archived`: digest -> when it was archived, for images in archive storage; every
@@ -69,7 +69,7 @@ def evaluate(
     for image in ordered:
         storage = StorageClass.ARCHIVE if image.digest in archived else StorageClass.STANDARD
         by_storage[storage].append((image, "\n".join(image.tags)))
-    verdicts: dict[str, Verdict] = {}
+    verdicts: dict[str, EcrVerdict] = {}
     also: dict[str, LifecycleRule] = {}  # kept image -> a lower rule that marked it
     for rule in sorted(policy.rules, key=lambda r: r.priority):
         pool = _select(rule, by_storage[rule.storage_class])
@@ -85,7 +85,7 @@ def evaluate(
             decided = verdicts.get(image.digest)
             if decided is None:
                 reason = _reason(rule, what, image, marks, now - since(image))
-                verdicts[image.digest] = Verdict(image.digest, rule, marks, reason)
+                verdicts[image.digest] = EcrVerdict(image.digest, rule, marks, reason)
             elif marks and not decided.acts and image.digest not in also:
                 also[image.digest] = rule
     for digest, lower in also.items():
@@ -94,7 +94,7 @@ def evaluate(
             f" (rule {lower.priority} marks it too, but may not act on an image rule "
             f"{kept.rule.priority} selects)"
         )
-        verdicts[digest] = Verdict(digest, kept.rule, False, kept.reason + note)
+        verdicts[digest] = EcrVerdict(digest, kept.rule, False, kept.reason + note)
     return verdicts
 
 
