@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from operator import attrgetter
 
@@ -39,12 +39,36 @@ from cleaner.core.rules import age
 @dataclass(frozen=True, slots=True)
 class EcrVerdict:
     """ECR's decision about one image: the first rule (by priority) whose selection
-    matches it, and whether that rule acts on it (its action) or leaves it."""
+    matches it, and whether that rule acts on it (its action) or leaves it.
+
+    The reason is worded when asked for: an audit of 100,000 images needs few."""
 
     digest: str
     rule: LifecycleRule
     acts: bool
-    reason: str  # why the rule marks it, or why it does not
+    elapsed: timedelta  # since the push (or pull, or archiving) the rule counts from
+    never_pulled: bool = False
+    also: int | None = None  # a lower rule that marks the image too, when this one keeps it
+
+    @property
+    def reason(self) -> str:
+        """Why the rule marks the image, or why it does not."""
+        rule, n = self.rule, self.rule.count_number
+        what = selection_text(rule)
+        if rule.count_type is CountType.IMAGE_COUNT_MORE_THAN:
+            if self.acts:
+                return f"beyond {n} most recent {what}; pushed {age(self.elapsed)} ago"
+            text = f"within {n} most recent {what}"
+        else:
+            event = "never pulled, pushed" if self.never_pulled else _EVENTS[rule.count_type]
+            than = f"more than {n} days" if self.acts else f"not more than {n} days"
+            text = f"{what}, {event} {age(self.elapsed)} ago ({than})"
+        if self.also is None:
+            return text
+        return (
+            f"{text} (rule {self.also} marks it too, but may not act on an image rule "
+            f"{rule.priority} selects)"
+        )
 
 
 def evaluate(
@@ -80,21 +104,17 @@ def evaluate(
         else:
             limit = now - timedelta(days=rule.count_number)  # more than N days ago
             marked = [since(image) < limit for image in pool]
-        what = selection_text(rule)
+        pulls = rule.count_type is CountType.SINCE_IMAGE_PULLED
         for image, marks in zip(pool, marked, strict=True):
             decided = verdicts.get(image.digest)
             if decided is None:
-                reason = _reason(rule, what, image, marks, now - since(image))
-                verdicts[image.digest] = EcrVerdict(image.digest, rule, marks, reason)
+                never = pulls and image.last_pulled is None
+                elapsed = now - since(image)
+                verdicts[image.digest] = EcrVerdict(image.digest, rule, marks, elapsed, never)
             elif marks and not decided.acts and image.digest not in also:
                 also[image.digest] = rule
     for digest, lower in also.items():
-        kept = verdicts[digest]
-        note = (
-            f" (rule {lower.priority} marks it too, but may not act on an image rule "
-            f"{kept.rule.priority} selects)"
-        )
-        verdicts[digest] = EcrVerdict(digest, kept.rule, False, kept.reason + note)
+        verdicts[digest] = replace(verdicts[digest], also=lower.priority)
     return verdicts
 
 
@@ -124,20 +144,6 @@ _EVENTS = {
     CountType.SINCE_IMAGE_PULLED: "pulled",
     CountType.SINCE_IMAGE_TRANSITIONED: "archived",
 }
-
-
-def _reason(rule: LifecycleRule, what: str, image: Image, marked: bool, elapsed: timedelta) -> str:
-    """Why `rule` marks the image, or does not; `elapsed`: since the event it counts."""
-    n = rule.count_number
-    if rule.count_type is CountType.IMAGE_COUNT_MORE_THAN:
-        if not marked:
-            return f"within {n} most recent {what}"
-        return f"beyond {n} most recent {what}; pushed {age(elapsed)} ago"
-    event = _EVENTS[rule.count_type]
-    if rule.count_type is CountType.SINCE_IMAGE_PULLED and image.last_pulled is None:
-        event = "never pulled, pushed"
-    than = f"more than {n} days" if marked else f"not more than {n} days"
-    return f"{what}, {event} {age(elapsed)} ago ({than})"
 
 
 def _select(rule: LifecycleRule, candidates: list[tuple[Image, str]]) -> list[Image]:
