@@ -15,6 +15,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 from bench.common import NOW, quiet_logs, table, write_result
 from bench.synthetic import inventory
@@ -66,7 +67,7 @@ def best_of(runs: int, fn: Callable[[], object]) -> tuple[float, float]:
     return min(times)
 
 
-def main(size: int = 100_000) -> dict[str, object]:
+def main(size: int = 100_000) -> dict[str, Any]:
     quiet_logs()
     inv = inventory(0, size)
     lifecycle = policy_from_text(json.dumps(POLICY))
@@ -80,7 +81,7 @@ def main(size: int = 100_000) -> dict[str, object]:
     planning, planning_cpu = best_of(
         3, lambda: plan_repository(inv, policy, Limits(max_deletions=size), NOW)
     )
-    result = {
+    result: dict[str, Any] = {
         "images": len(images),
         "rules": len(lifecycle.rules),
         "evaluate_seconds": seconds,
