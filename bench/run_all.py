@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from bench import api_efficiency, latency, planner_scale, throttling
+from bench import api_efficiency, latency, lifecycle_eval, planner_scale, throttling
 from bench.common import RESULTS, machine
 
 
@@ -52,6 +52,13 @@ def main() -> None:
         f"{thr['share_of_allowed_delete_rate']:.0%} of allowed (target >= 80%), "
         f"{thr['not_deleted']} actions not deleted: "
         f"{'met' if thr['meets_target'] else 'MISSED'}"
+    )
+    print("\n== 5. ECR lifecycle evaluation")
+    life = lifecycle_eval.main()
+    lines.append(
+        f"- Lifecycle, a 10-rule policy over {life['images']} images: evaluation "
+        f"{life['evaluate_cpu_seconds']:.2f} s CPU, {life['evaluate_seconds']:.2f} s wall "
+        f"(target <= {life['target_seconds']} s)"
     )
     lines += ["", f"Total benchmark time: {time.perf_counter() - started:.0f} s."]
     (RESULTS / "SUMMARY.md").write_text("\n".join(lines) + "\n")

@@ -19,6 +19,7 @@ from typing import Any
 from cleaner import __version__
 from cleaner.config.model import Config
 from cleaner.exitcodes import ExitCode
+from cleaner.lifecycle_commands import add_lifecycle_parser, lifecycle_command
 from cleaner.report.files import directory_problem, file_problem, write_atomically, write_fallback
 from cleaner.tuning import tune_gc
 
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="what every in-use source sees, and what it resolves to; deletes nothing",
     )
     in_use.add_argument("--format", choices=["table", "json"], default="table")
+    add_lifecycle_parser(commands, config_option, now_option, logging_options)
     demo = commands.add_parser(
         "demo", help="the whole flow against an embedded, seeded ECR sandbox (no AWS account)"
     )
@@ -106,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level",
         choices=["debug", "info", "warning", "error"],
         default="warning",  # the demo's own output tells the story
+    )
+    demo.add_argument(
+        "--lifecycle",
+        action="store_true",
+        help="an ECR lifecycle policy previewed with our protections, then audited",
     )
     sandbox = commands.add_parser(
         "sandbox", help="serve the embedded ECR sandbox on 127.0.0.1 until interrupted"
@@ -129,6 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _require_sandbox_extra(args.command)
         if args.command == "sandbox":
             return serve_sandbox(args.port, args.seed)
+        if args.command == "demo" and args.lifecycle:
+            from cleaner.demo.lifecycle import run_lifecycle_demo
+
+            return run_lifecycle_demo(args.log_format, args.log_level)
         if args.command == "demo":
             from cleaner.demo.run import run_demo
 
@@ -149,6 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{len(config.targets)} targets)"
             )
             return ExitCode.OK
+        if args.command == "lifecycle":
+            now = parse_now(getattr(args, "now", None), datetime.now(UTC))
+            return lifecycle_command(args, config, now)
         now = parse_now(args.now, datetime.now(UTC))
     except UsageError as exc:
         prefix = "" if isinstance(exc, ConfigInvalid) else "ecr-cleaner: error: "

@@ -87,3 +87,15 @@ def test_kubernetes_read_makes_one_call_per_page_of_each_resource() -> None:
         "jobs": 1,
         "cronjobs": 1,
     }
+
+
+def test_lifecycle_eval_small_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.common
+    from bench import lifecycle_eval
+
+    # bench.common read the results directory when first imported, maybe by another test.
+    monkeypatch.setattr(bench.common, "RESULTS", tmp_path)
+    result = lifecycle_eval.main(2000)
+    assert result["rules"] == 10
+    assert 0 < int(str(result["ecr_expires"])) < int(str(result["images"]))
+    assert (tmp_path / "lifecycle_eval.json").exists()

@@ -177,6 +177,17 @@ class Registry:
             result[digest] = children
         return result
 
+    def lifecycle_policy(self, repository: str) -> str | None:
+        """The repository's ECR lifecycle policy text, or None if it has none."""
+        self.limiter.acquire()
+        try:
+            response = self.client.get_lifecycle_policy(**self._ids(repository))
+        except ClientError as exc:
+            if error_code(exc) == "LifecyclePolicyNotFoundException":
+                return None
+            raise
+        return str(response["lifecyclePolicyText"])
+
     def describe(self, repository: str, digests: Sequence[str]) -> dict[str, Image]:
         """The current state of up to 100 images; absent ones are missing from the result.
 

@@ -16,6 +16,7 @@ from yaml.nodes import Node
 from cleaner.config import fields as f
 from cleaner.config.cron import trigger_from_crontab
 from cleaner.config.fields import Issues, key, parse_duration
+from cleaner.config.lifecycle_source import files_relative_to
 from cleaner.config.model import Config, Limits, OrphanedReferrers, Schedule
 from cleaner.config.notify import notify, report
 from cleaner.config.notify_model import ReportSettings
@@ -84,7 +85,7 @@ def parse_config(data: object, source: str = "<config>", root: Node | None = Non
         message = "the top level must be a mapping with version, targets and policies"
         where = source if root is None else place(source, root, "")
         raise ConfigError([f"{where}: {message} (got {got})"])
-    parsed = _parse(data)
+    parsed = _parse(data, Path(source).parent)
     if isinstance(parsed, Config):
         return parsed
     if root is None:
@@ -94,19 +95,20 @@ def parse_config(data: object, source: str = "<config>", root: Node | None = Non
     )
 
 
-def _parse(data: dict[str, object]) -> Config | Issues:
-    """The Config, or every problem found."""
+def _parse(data: dict[str, object], base: Path) -> Config | Issues:
+    """The Config, or every problem found. `base`: where files the policy names are."""
     issues = Issues()
-    top = TOP.read(issues, "", data)
-    assert top is not None  # data is a dict
-    top.field("version")
-    targets = top.field("targets") or ()
-    policies = parse_policies(issues, top)
-    limits = top.field("limits") or Limits()
-    schedule = top.field("schedule")
-    notifications = top.field("notify") or ()
-    report_settings = top.field("report") or ReportSettings()
-    top.finish()
+    with files_relative_to(base):
+        top = TOP.read(issues, "", data)
+        assert top is not None  # data is a dict
+        top.field("version")
+        targets = top.field("targets") or ()
+        policies = parse_policies(issues, top)
+        limits = top.field("limits") or Limits()
+        schedule = top.field("schedule")
+        notifications = top.field("notify") or ()
+        report_settings = top.field("report") or ReportSettings()
+        top.finish()
     if issues.problems:
         return issues
     return Config(

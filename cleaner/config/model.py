@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
+from cleaner.config.lifecycle_model import LifecyclePolicy
 from cleaner.config.notify_model import Notification, ReportSettings
 
 REGEX_PREFIX = "re:"
@@ -117,6 +118,7 @@ class Policy:
     repositories: NamePatterns
     protect: Protect  # already combined with defaults.protect
     rules: tuple[Rule, ...]
+    lifecycle: LifecyclePolicy | None = None  # an ECR lifecycle policy instead of rules
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cleaner.config import fields as f
 from cleaner.config.fields import Check, Issues, item
+from cleaner.config.lifecycle_source import lifecycle_policy
 from cleaner.config.model import (
     Expire,
     Keep,
@@ -157,22 +158,33 @@ POLICY = Shape(
             Check(_rules, {"type": "array", "items": _rule}),
             "Ordered rules; earlier rules select first. An empty list leaves the matched"
             " repositories alone.",
-            required=True,
+        ),
+        "lifecycle_policy": Key(
+            lifecycle_policy,
+            "An ECR lifecycle policy to evaluate instead of rules, exactly as ECR would, with"
+            " this policy's protections on top. Give rules or lifecycle_policy.",
         ),
     },
     description="A named set of rules for the repositories it matches.",
     name="policy",
+    # A lifecycle policy replaces the rules: with both, one of them would be ignored.
+    rules={"oneOf": [{"required": ["rules"]}, {"required": ["lifecycle_policy"]}]},
 )
 
 
 @POLICY.reader
 def _policy(section: Section) -> tuple[Policy, ProtectParts]:
+    if "rules" in section and "lifecycle_policy" in section:
+        section.add("give rules or lifecycle_policy, not both", at="lifecycle_policy")
+    elif "rules" not in section and "lifecycle_policy" not in section:
+        section.add("required", at="rules")
     name = section.field("name") or ""
     repositories = section.field("repositories") or EVERYTHING
     own = section.field("protect") or ProtectParts()
     rules = section.field("rules") or ()
+    lifecycle = section.field("lifecycle_policy")
     # Protect() is a placeholder until defaults.protect is known.
-    return Policy(name, repositories, Protect(), rules), own
+    return Policy(name, repositories, Protect(), rules, lifecycle), own
 
 
 def _policy_list(issues: Issues, path: str, value: object) -> list[object] | None:
@@ -194,7 +206,8 @@ def parse_policies(issues: Issues, top: Section) -> tuple[Policy, ...]:
     _check_shadowed(issues, [(path, p) for path, p, _ in drafts])
     defaults = top.field("defaults") or ProtectParts()
     return tuple(
-        Policy(p.name, p.repositories, combine(defaults, own), p.rules) for _, p, own in drafts
+        Policy(p.name, p.repositories, combine(defaults, own), p.rules, p.lifecycle)
+        for _, p, own in drafts
     )
 
 

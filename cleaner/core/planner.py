@@ -12,6 +12,7 @@ from datetime import datetime
 
 from cleaner.config.model import Limits, OrphanedReferrers, Policy, Select
 from cleaner.core.graph import EdgeKind, Fallout, Graph, build_graph, fallout
+from cleaner.core.lifecycle.plan import kept_reason, lifecycle_rounds
 from cleaner.core.model import Action, ActionKind, Image, Inventory, Kept, RepositoryPlan
 from cleaner.core.protections import Guard
 from cleaner.core.rules import Claims, Decision, Verdict, run_rules, select_candidates
@@ -36,6 +37,7 @@ class _Fate:
     protections: list[str] = field(default_factory=list)
     protected_tags: set[str] = field(default_factory=set)
     untouchable: bool = False  # no tag removed, not deleted
+    whole: bool = False  # decided as a whole image (ECR lifecycle): a protected tag keeps it
     # What really goes, settled once protections are known (see `protect`).
     gone: list[tuple[str | None, _Ruling]] = field(default_factory=list)
     doomed: bool = False
@@ -48,7 +50,7 @@ class _Fate:
         """Apply protections, then settle what goes (planning asks for it many times)."""
         self.protections.extend(reasons)
         self.protected_tags |= tags
-        self.untouchable = self.untouchable or untouchable
+        self.untouchable = self.untouchable or untouchable or (self.whole and bool(tags))
         self.gone = self.expiries()
         names = {tag for tag, _ in self.gone}
         self.doomed = (None in names) if not self.image.tags else names >= set(self.image.tags)
@@ -124,10 +126,15 @@ def _apply_rules(
     inventory: Inventory, graph: Graph, policy: Policy, limits: Limits, now: datetime
 ) -> dict[str, _Fate]:
     """Run the rules (and the orphaned-referrers pseudo-rule) over the top-level images."""
-    fates = {d: _Fate(inventory.images[d]) for d in graph.top_level}
+    whole = policy.lifecycle is not None
+    fates = {d: _Fate(inventory.images[d], whole=whole) for d in graph.top_level}
     claims = Claims()
-    rounds = run_rules(policy.rules, [f.image for f in fates.values()], now, claims)
-    names = [rule.name for rule in policy.rules]
+    if policy.lifecycle is not None:
+        images = [f.image for f in fates.values()]
+        names, rounds = lifecycle_rounds(policy.lifecycle, images, now, claims)
+    else:
+        rounds = run_rules(policy.rules, [f.image for f in fates.values()], now, claims)
+        names = [rule.name for rule in policy.rules]
     if limits.orphaned_referrers is OrphanedReferrers.DELETE:
         orphans = [inventory.images[d] for d in sorted(graph.orphaned_referrers)]
         verdicts = []
@@ -267,6 +274,11 @@ def _kept(
         rulings = [fate.tags[t] for t in sorted(remaining) if t in fate.tags]
         rulings += [fate.untagged] if fate.untagged else []
         reasons += [r.decision.reason for r in rulings if not r.decision.expired]
+        if fate.whole and reasons and ratio_hold is None:
+            # Say that ECR's rule would act, and what of ours stops it.
+            would = next((r for r in rulings if r.decision.expired), None)
+            if would is not None:
+                reasons = [kept_reason(would.rule, would.decision.reason, reasons)]
         if orphan and limits.orphaned_referrers is OrphanedReferrers.KEEP:
             reasons.append(
                 f"orphaned referrer: subject {_absent(graph, digest)} absent "

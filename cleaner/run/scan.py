@@ -96,14 +96,19 @@ class Planner:
     warnings: list[str] = field(default_factory=list)
 
     def plan_all(self, pool: Executor) -> list[Planned]:
+        work, reported = self.scan_all(pool)
+        planned = in_pool(pool, self._plan, work) + reported
+        return sorted(planned, key=lambda p: p.plan.repository)
+
+    def scan_all(self, pool: Executor) -> tuple[list[_Work], list[Planned]]:
+        """Each repository to work on (with what its sources see in use), and those only
+        to report (failed, not found)."""
         # Targets are set up one after another (clients, limiters: cheap and not all
         # thread-safe); listing and the in-use sources then run on the pool.
         registries = [(t, self._registry(t)) for t in self.config.targets]
         scans = in_pool(pool, lambda tr: self._listed(self._scan(*tr)), registries)
         self.warnings = [w for s in scans for w in s.warnings]
-        work = [w for s in scans for w in s.work]
-        planned = in_pool(pool, self._plan, work) + [p for s in scans for p in s.reported]
-        return sorted(planned, key=lambda p: p.plan.repository)
+        return [w for s in scans for w in s.work], [p for s in scans for p in s.reported]
 
     def _listed(self, scan: _Scan) -> _Scan:
         # What is reported without planning is as good as planned.

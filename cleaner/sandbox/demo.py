@@ -1,9 +1,11 @@
 """A small, realistic registry for `ecr-cleaner demo` and `ecr-cleaner sandbox --seed demo`,
-and the Kubernetes cluster that runs some of its images."""
+and the Kubernetes cluster that runs some of its images; and the repository with an ECR
+lifecycle policy that `ecr-cleaner demo --lifecycle` shows."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from cleaner.sandbox.kube_seed import KubeSeeder
 from cleaner.sandbox.seed import Seeder
@@ -65,3 +67,26 @@ def seed_demo(store: Store, now: datetime, cluster: KubeSeeder | None = None) ->
     worker.image(pushed_at=now - 3 * day)  # an untagged leftover
     if cluster is not None:
         cluster.apply(CLUSTER_MANIFESTS.format(api=api.repo.uri, legacy=legacy))
+
+
+def seed_lifecycle_demo(sandbox: Any, now: datetime, lifecycle_policy: str) -> None:
+    """team-a/api with an ECR lifecycle policy: releases v1.0.0-v1.9.0 and a multi-arch
+    v2.0.0-rc1 (whose platform images are untagged to ECR), feature builds, untagged
+    leftovers, and an ECS service in cluster `prod` that still runs v1.2.0."""
+    day = timedelta(days=1)
+    api = Seeder(sandbox.store).repository("team-a/api")
+    for minor in range(10):
+        api.image([f"v1.{minor}.0"], pushed_at=now - (200 - 20 * minor) * day)
+    api.index(["v2.0.0-rc1"], attestations=True, pushed_at=now - 20 * day)
+    for n in range(6):
+        api.image([f"feature-login-{n}"], pushed_at=now - (45 - 6 * n) * day)
+    for n in range(4):
+        api.image(pushed_at=now - (40 - 8 * n) * day)
+    api.lifecycle_policy(lifecycle_policy)
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName="prod")
+    image = f"{api.repo.uri}:v1.2.0"
+    definition = ecs.register_task_definition(
+        family="api", containerDefinitions=[{"name": "api", "image": image, "memory": 512}]
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(cluster="prod", serviceName="api", taskDefinition=definition, desiredCount=2)

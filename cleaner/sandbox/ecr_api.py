@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from cleaner.sandbox import manifests
+from cleaner.sandbox import lifecycle_api, manifests
 from cleaner.sandbox.store import Store, StoredImage, StoredRepository
 
 Body = dict[str, Any]
@@ -53,6 +53,7 @@ class EcrApi:
             "ListImages": self.list_images,
             "BatchDeleteImage": self.batch_delete_image,
             "GetAuthorizationToken": self.get_authorization_token,
+            **lifecycle_api.handlers(self),
         }
 
     def handles(self, operation: str) -> bool:

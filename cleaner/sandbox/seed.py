@@ -208,6 +208,14 @@ class RepoSeeder:
 
     # -- internals ----------------------------------------------------------------------
 
+    def lifecycle_policy(self, text: str) -> None:
+        """Give the repository this lifecycle policy, as PutLifecyclePolicy would."""
+        from cleaner.sandbox.lifecycle_api import check_text
+
+        check_text(text)
+        with self.store.lock:
+            self.repo.lifecycle_policy = text
+
     def _nonce(self) -> int:
         """Unique within the repository and independent of anything seeded elsewhere, so
         the same seeding code gives the same digests in every process."""

@@ -51,6 +51,7 @@ class StoredRepository:
     order: list[tuple[int, str]] = field(default_factory=list)
     _next_seq: int = 0
     seeded: int = 0  # images the seeding API made here (their manifests' nonce)
+    lifecycle_policy: str | None = None  # PutLifecyclePolicy's text, as given
 
     @property
     def arn(self) -> str:

@@ -1,0 +1,1 @@
+"""ECR lifecycle policies in the planning core: evaluation, planning, audit, export."""
