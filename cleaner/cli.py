@@ -113,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_demo(args.log_format, args.log_level)
         config = _load(args.config)
+        for warning in config.warnings:  # valid, but probably not meant
+            print(warning, file=sys.stderr)
         _check_outputs(args)
         if args.command in ("plan", "run", "serve"):
             args.shard = _shard(args)

@@ -15,7 +15,14 @@ from config_support import document, in_use, policies, policy, protect, rule, ta
 from cleaner.config import load as config
 from cleaner.config import policies as config_policies
 from cleaner.config.load import ConfigError, load_config_text
-from cleaner.config.model import KEEP_AT_LEAST_DEFAULT, OrderBy, OrphanedReferrers, TagStatus
+from cleaner.config.model import (
+    KEEP_AT_LEAST_DEFAULT,
+    OrderBy,
+    OrphanedReferrers,
+    RuleAction,
+    Storage,
+    TagStatus,
+)
 from cleaner.config.schema import load_schema, schema_path
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -107,6 +114,8 @@ def test_schema_enums_are_the_policy_enums() -> None:
     rule_props = schema["$defs"]["rule"]["properties"]
     assert rule_props["select"]["properties"]["tag_status"]["enum"] == list(TagStatus)
     assert rule_props["keep"]["properties"]["order_by"]["enum"] == list(OrderBy)
+    assert rule_props["select"]["properties"]["storage"]["enum"] == list(Storage)
+    assert rule_props["action"]["enum"] == list(RuleAction)
     limits = schema["properties"]["limits"]["properties"]
     assert limits["orphaned_referrers"]["enum"] == list(OrphanedReferrers)
 
@@ -158,6 +167,15 @@ INVALID = [
     pytest.param(top("limits: {concurrency: 0}\n"), id="concurrency-0"),
     pytest.param(top("limits: {concurrency: 65}\n"), id="concurrency-65"),
     pytest.param(top("limits: {requests_per_second: 0}\n"), id="rate-0"),
+    pytest.param(rule("{name: r, expire: {pushed_before: 1d}, action: move}"), id="action"),
+    pytest.param(rule("{name: r, select: {storage: cold}, keep: {most_recent: 1}}"), id="storage"),
+    pytest.param(
+        rule(
+            "{name: r, select: {storage: archived}, expire: {archived_before: 1d}, action: archive}"
+        ),
+        id="archive-archived",
+    ),
+    pytest.param(rule("{name: r, expire: {archived_before: 90d}}"), id="archived-before-active"),
 ]
 
 
@@ -183,6 +201,11 @@ VALID = [
             f"{{region: us-east-1, role_arn: '{ROLE}', external_id: 'o/x:1', session_name: n@o}}"
         ),
         id="role-options",
+    ),
+    pytest.param(rule("{name: r, expire: {pushed_before: 1d}, action: archive}"), id="archive"),
+    pytest.param(
+        rule("{name: r, select: {storage: archived}, expire: {archived_before: 90d}}"),
+        id="archived",
     ),
 ]
 

@@ -8,6 +8,7 @@ here talks to AWS or reads the clock.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from math import inf
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +20,7 @@ from cleaner.config.cron import trigger_from_crontab
 from cleaner.config.fields import Issues, item, key, parse_duration
 from cleaner.config.model import Config, Limits, NamePatterns, OrphanedReferrers, Schedule, Target
 from cleaner.config.policies import parse_policies
+from cleaner.config.storage import storage_warnings
 from cleaner.config.yaml_source import place, read_yaml
 
 __all__ = ["ConfigError", "load_config", "load_config_text", "parse_config", "parse_duration"]
@@ -107,7 +109,11 @@ def parse_config(data: object, source: str = "<config>", root: Node | None = Non
         raise ConfigError([f"{where}: {message} (got {got})"])
     parsed = _parse(data)
     if isinstance(parsed, Config):
-        return parsed
+        notes = [
+            f"{source if root is None else place(source, root, path)}: warning: {path}: {text}"
+            for path, text in storage_warnings(parsed)
+        ]
+        return replace(parsed, warnings=tuple(notes))
     if root is None:
         raise ConfigError(parsed.errors)
     raise ConfigError(

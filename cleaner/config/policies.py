@@ -17,16 +17,19 @@ from cleaner.config.model import (
     Policy,
     Protect,
     Rule,
+    RuleAction,
     Select,
+    Storage,
     TagPattern,
     TagStatus,
 )
+from cleaner.config.storage import check_storage
 
 POLICY_KEYS = ("name", "repositories", "protect", "rules")
-RULE_KEYS = ("name", "select", "keep", "expire")
-SELECT_KEYS = ("tag_status", "tags")
+RULE_KEYS = ("name", "select", "keep", "expire", "action")
+SELECT_KEYS = ("tag_status", "tags", "storage")
 KEEP_KEYS = ("most_recent", "order_by", "group_by")
-EXPIRE_KEYS = ("pushed_before", "not_pulled_for")
+EXPIRE_KEYS = ("pushed_before", "not_pulled_for", "archived_before")
 PROTECT_KEYS = ("tags", "pulled_within", "keep_at_least", "in_use")
 DEFAULTS_KEYS = ("protect",)
 
@@ -145,12 +148,14 @@ def _rule(issues: Issues, path: str, value: object) -> Rule | None:
         return None
     if "keep" not in section and "expire" not in section:
         issues.add(path, "needs keep, expire or both (with neither, every candidate would expire)")
-    return Rule(
+    rule = Rule(
         name=section.field("name", f.string) or "",
         select=section.field("select", _select) or Select(),
         keep=section.field("keep", _keep),
         expire=section.field("expire", _expire),
+        action=section.field("action", f.one_of(RuleAction)) or RuleAction.DELETE,
     )
+    return check_storage(issues, path, rule)
 
 
 def _select(issues: Issues, path: str, value: object) -> Select | None:
@@ -160,7 +165,8 @@ def _select(issues: Issues, path: str, value: object) -> Select | None:
     status = section.field("tag_status", f.one_of(TagStatus)) or TagStatus.ANY
     if status is TagStatus.UNTAGGED and "tags" in section:
         issues.add(key(path, "tags"), "not allowed with tag_status: untagged (they have no tags)")
-    return Select(status, section.field("tags", f.tag_list(allow_empty=False)))
+    storage = section.field("storage", f.one_of(Storage)) or Storage.ACTIVE
+    return Select(status, section.field("tags", f.tag_list(allow_empty=False)), storage)
 
 
 def _keep(issues: Issues, path: str, value: object) -> Keep | None:
@@ -185,6 +191,7 @@ def _expire(issues: Issues, path: str, value: object) -> Expire | None:
     return Expire(
         pushed_before=section.field("pushed_before", f.duration),
         not_pulled_for=section.field("not_pulled_for", f.duration),
+        archived_before=section.field("archived_before", f.duration),
     )
 
 
