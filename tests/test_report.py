@@ -98,6 +98,7 @@ def test_json_follows_the_spec_shape_sorted_by_region_registry_name() -> None:
         "repositories": 2,
         "images_scanned": 3,
         "images_deleted": 1,
+        "images_archived": 0,
         "tags_removed": 2,
         "bytes_reclaimed": 300,
         "failures": 2,

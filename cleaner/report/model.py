@@ -27,12 +27,16 @@ class RunReport:
 
     def summary(self) -> dict[str, int]:
         counted = self.counted_status
-        images = tags = size = failures = 0
+        images = archived = tags = size = failures = 0
         for repo in self.repositories:
             failures += 1 if repo.failed else 0
             for action in repo.actions:
                 if action.status is Status.FAILED:
                     failures += 1
+                if action.kind is ActionKind.ARCHIVE_IMAGE:
+                    # Archive storage is billed too: an archived image reclaims nothing.
+                    archived += action.status in (counted, Status.ARCHIVED)
+                    continue
                 if action.status is not counted:
                     continue
                 if action.kind is ActionKind.DELETE_IMAGE:
@@ -45,6 +49,7 @@ class RunReport:
             "repositories": sum(1 for r in self.repositories if not r.whole_target),
             "images_scanned": sum(r.images_scanned for r in self.repositories),
             "images_deleted": images,
+            "images_archived": archived,
             "tags_removed": tags,
             "bytes_reclaimed": size,
             "failures": failures,

@@ -28,7 +28,7 @@ def _size(n: int) -> str:
 def _rows(plan: RepositoryPlan) -> list[list[str]]:
     rows = []
     for a in plan.actions:
-        what = "delete" if a.kind is ActionKind.DELETE_IMAGE else "untag"
+        what = _VERBS[a.kind]
         status = a.status.value + (f" ({a.failure_code})" if a.failure_code else "")
         tags = ", ".join(a.tags) or "<untagged>"
         rows.append([what, _short(a.digest), tags, a.rule, status, a.reason])
@@ -38,6 +38,11 @@ def _rows(plan: RepositoryPlan) -> list[list[str]]:
 
 
 HEADER = ["action", "digest", "tags", "rule", "status", "reason"]
+_VERBS = {
+    ActionKind.DELETE_IMAGE: "delete",
+    ActionKind.REMOVE_TAG: "untag",
+    ActionKind.ARCHIVE_IMAGE: "archive",
+}
 
 
 def _count(n: int, noun: str) -> str:
@@ -47,11 +52,16 @@ def _count(n: int, noun: str) -> str:
 
 def summary_line(report: RunReport) -> str:
     s = report.summary()
-    verb = "would delete" if report.mode == "plan" else "deleted"
+    plan = report.mode == "plan"
+    verb = "would delete" if plan else "deleted"
+    archived = ""
+    if s["images_archived"]:
+        archived = f", {'would archive' if plan else 'archived'} "
+        archived += _count(s["images_archived"], "image")
     return (
         f"{_count(s['repositories'], 'repository')}, {_count(s['images_scanned'], 'image')} "
         f"scanned: {verb} {_count(s['images_deleted'], 'image')} and "
-        f"{_count(s['tags_removed'], 'tag')} ({_size(s['bytes_reclaimed'])}); "
+        f"{_count(s['tags_removed'], 'tag')} ({_size(s['bytes_reclaimed'])}){archived}; "
         f"{_count(s['failures'], 'failure')}"
     )
 
