@@ -88,6 +88,7 @@ class EcrLayer:
         access_key, region = match.groups() if match else ("AKIAEXAMPLE", DEFAULT_REGION)
         injected = self.faults.before(operation)
         if injected is not None:
+            self.faults.done(operation)
             return _respond(start_response, injected.status, _error(injected))
         try:
             if not self.api.handles(operation):

@@ -146,9 +146,7 @@ def test_a_move_that_does_not_apply_is_not_supported(
     ],
     ids=["digest-missing", "tag-missing", "bad-digest", "tag-digest-mismatch", "empty-id"],
 )
-def test_image_id_errors(
-    ecr: Any, repo: RepoSeeder, image_id: dict[str, str], code: str
-) -> None:
+def test_image_id_errors(ecr: Any, repo: RepoSeeder, image_id: dict[str, str], code: str) -> None:
     repo.image(["v1"], pushed_at=T0)
     with pytest.raises(ClientError) as excinfo:
         ecr.update_image_storage_class(
