@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="plan only; delete nothing")
     run.add_argument("--report", help="write the JSON report of the run here")
     _add_serve(commands, [config_option, logging_options, shard_options])
+    _add_restore(commands, [config_option, logging_options])
     demo = commands.add_parser(
         "demo", help="the whole flow against an embedded, seeded ECR sandbox (no AWS account)"
     )
@@ -120,6 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.shard = _shard(args)
         if args.command == "serve":
             return _serve(args, config)
+        if args.command == "restore":
+            from cleaner.run.restore import restore_command
+
+            return restore_command(args, config)
         if args.command == "validate":
             print(
                 f"{args.config}: valid ({len(config.policies)} policies, "
@@ -328,6 +333,19 @@ def _add_serve(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         metavar="SECONDS",
         help="a run that could not start on time still starts within this (default 3600)",
     )
+
+
+def _add_restore(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    restore = commands.add_parser(
+        "restore", parents=parents, help="bring archived images back to standard storage"
+    )
+    which = restore.add_mutually_exclusive_group(required=True)
+    which.add_argument("--report", help="every image the run of this JSON report archived")
+    which.add_argument("--repository", help="the repository of the images named by --digest")
+    restore.add_argument("--digest", nargs="+", metavar="DIGEST", help="images to restore")
+    restore.add_argument("--region", help="with --repository (default: the config's region)")
+    restore.add_argument("--registry-id", help="with --repository (default: the target's)")
+    restore.add_argument("--format", choices=["table", "json"], default="table")
 
 
 def _serve(args: argparse.Namespace, config: Config) -> int:
