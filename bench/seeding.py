@@ -46,3 +46,14 @@ def seed_registry(store: Store, repositories: int, images: int) -> int:
         seed_repository(repo, images)
         total += len(repo.repo.images)
     return total
+
+
+def seed_plain(store: Store, repositories: int, images: int) -> int:
+    """`repositories` repositories of exactly `images` tagged single-platform images, all
+    pushed between 100 and 30 days before bench.common.NOW; returns the image count."""
+    seeder = Seeder(store)
+    step = timedelta(days=70) / max(images, 1)
+    for n in range(repositories):
+        repo = seeder.repository(f"team/archive-{n:04d}")
+        repo.bulk(images, start=NOW - timedelta(days=100), step=step, size=1_000_000)
+    return repositories * images

@@ -93,3 +93,13 @@ def test_the_warning_goes_to_stderr_and_is_not_an_error(
     )
     if command == "validate":
         assert out.startswith(f"{path}: valid")
+
+
+def test_the_quarantine_policy_of_the_docs_is_valid_and_warns_of_nothing() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "archive.md").read_text()
+    section = page[page.index("## The quarantine pattern") :]
+    text = section[section.index("```yaml\n") + 8 : section.index("```\n", 8)]
+    config = load_config_text(text)
+    (policy,) = config.policies
+    assert [r.action for r in policy.rules] == [RuleAction.ARCHIVE, RuleAction.DELETE]
+    assert policy.lists_archived and config.warnings == ()
