@@ -56,3 +56,13 @@ def test_throttling_small_loses_nothing() -> None:
     assert result["not_deleted"] == 0
     assert result["images_left"] == result["images_expected_left"]
     assert result["exit_code"] == 0
+
+
+def test_archive_small_archives_and_restores_everything() -> None:
+    from bench import archive
+
+    result = archive.main(150)
+    assert result["archive"]["images_archived"] == 150
+    assert result["archive"]["calls"]["UpdateImageStorageClass"] == 150
+    assert (result["restore"]["images_restored"], result["restore"]["failed"]) == (150, 0)
+    assert result["archive"]["peak_calls_in_flight"] <= result["concurrency"]

@@ -192,6 +192,7 @@ class EcrApi:
         if existing is not None and existing.status != "ACTIVE":
             # ECR: pushing an archived image again restores it, at once.
             existing.status, existing.activated_at = "ACTIVE", self.store.clock()
+            existing.activating_until = None
         elif existing is not None and (tag is None or repo.tags.get(tag) == digest):
             raise ApiError(
                 "ImageAlreadyExistsException",

@@ -8,6 +8,8 @@ an append-only push order for stable, cheap `nextToken` paging.
 from __future__ import annotations
 
 import bisect
+import heapq
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -145,7 +147,9 @@ class Store:
         # How long a restored image stays ACTIVATING, on `clock`.
         self.restore_delay = RESTORE_DELAY
         self._registries: dict[tuple[str, str], dict[str, StoredRepository]] = {}
-        self._activating: list[tuple[StoredRepository, StoredImage]] = []
+        # Restores in progress, soonest done first: each call looks at the first only.
+        self._activating: list[tuple[datetime, int, StoredRepository, StoredImage]] = []
+        self._restores = itertools.count()
 
     def reset(self) -> None:
         with self.lock:
@@ -162,25 +166,20 @@ class Store:
     def restore(self, repo: StoredRepository, image: StoredImage) -> None:
         """Start restoring an archived image: ACTIVATING until `restore_delay` has passed."""
         image.status = "ACTIVATING"
-        image.activating_until = self.clock() + self.restore_delay
-        self._activating.append((repo, image))
+        until = image.activating_until = self.clock() + self.restore_delay
+        heapq.heappush(self._activating, (until, next(self._restores), repo, image))
         self.settle()
 
     def settle(self) -> None:
         """Finish the restores whose delay has passed on `clock` (each call looks first)."""
-        if not self._activating:
+        if not self._activating or self._activating[0][0] > self.clock():
             return
         now = self.clock()
-        waiting = []
-        for repo, image in self._activating:
-            if image.status != "ACTIVATING" or repo.images.get(image.digest) is not image:
-                continue  # deleted meanwhile
-            until = image.activating_until
-            if until is not None and until > now:
-                waiting.append((repo, image))
-                continue
+        while self._activating and self._activating[0][0] <= now:
+            until, _, repo, image = heapq.heappop(self._activating)
+            if image.activating_until != until or repo.images.get(image.digest) is not image:
+                continue  # deleted, or restored again, meanwhile
             image.status, image.activated_at, image.activating_until = "ACTIVE", until, None
-        self._activating = waiting
 
     def registry(self, account: str, region: str) -> dict[str, StoredRepository]:
         return self._registries.setdefault((account, region), {})

@@ -251,3 +251,20 @@ def test_pushing_an_archived_image_again_restores_it(
     assert put(ecr, manifest, "v1") == digest
     found = detail(ecr, digest)
     assert (found["imageStatus"], found["lastActivatedAt"]) == ("ACTIVE", clock.now)
+
+
+def test_each_restore_finishes_on_its_own_time(sb: Sandbox, ecr: Any, repo: RepoSeeder) -> None:
+    clock = Clock(sb)
+    first, second = repo.image(["a"], pushed_at=T0), repo.image(["b"], pushed_at=T0)
+    for digest in (first, second):
+        _move(ecr, digest, "ARCHIVE")
+    _move(ecr, first, "STANDARD")
+    clock.advance(timedelta(minutes=10))
+    _move(ecr, second, "STANDARD")
+    clock.advance(timedelta(minutes=10))
+    assert (detail(ecr, first)["imageStatus"], detail(ecr, second)["imageStatus"]) == (
+        "ACTIVE",
+        "ACTIVATING",
+    )
+    clock.advance(timedelta(minutes=10))
+    assert detail(ecr, second)["imageStatus"] == "ACTIVE"
