@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cleaner.aws.clients import Clients
+from cleaner.cli import main
 from cleaner.config.load import load_config_text
 from cleaner.core.model import ActionKind, RepositoryPlan, Status
 from cleaner.exitcodes import ExitCode
@@ -259,3 +261,33 @@ def test_an_archived_image_in_use_is_a_warning(
         f"archived image {digest} (v1) is in use by file" in w for w in result.report.warnings
     )
     assert "in use by file" in only(result).kept[0].reason
+
+
+def test_log_events_of_an_archiving_run(
+    sb: Sandbox, repo: RepoSeeder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = [repo.image([f"v{n}"], pushed_at=OLD) for n in range(3)]
+    pinned_digest = repo.image(["pinned"], pushed_at=OLD)
+    repo.archive(pinned_digest, NOW - timedelta(days=100))
+    pinned = tmp_path / "pinned.txt"
+    pinned.write_text("app:pinned\n")
+    policy = tmp_path / "policy.yaml"
+    in_use = f"in_use: {{sources: [{{file: {{path: '{pinned}'}}}}]}}"
+    rules = "\n      - name: purge\n        select: {storage: archived}\n" + (
+        "        expire: {archived_before: 90d}\n"
+    )
+    policy.write_text(
+        ARCHIVE_OLD.replace("keep_at_least: 0}", f"keep_at_least: 0, {in_use}}}").replace(
+            "        action: archive\n", "        action: archive" + rules
+        )
+    )
+    args = ["run", "--config", str(policy), "--now", NOW.isoformat(), "--log-format", "json"]
+    assert main(args) == 0
+    events = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    archived = [e for e in events if e["event"] == "image_archived"]
+    assert sorted(e["digest"] for e in archived) == sorted(old)
+    assert {(e["status"], e["kind"], e["rule"]) for e in archived} == {
+        ("archived", "archive_image", "stale")
+    }
+    (warning,) = [e for e in events if e["event"] == "archived_image_in_use"]
+    assert warning["repository"] == "app" and pinned_digest in warning["message"]
