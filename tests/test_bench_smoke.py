@@ -87,3 +87,13 @@ def test_kubernetes_read_makes_one_call_per_page_of_each_resource() -> None:
         "jobs": 1,
         "cronjobs": 1,
     }
+
+
+def test_archive_small_archives_and_restores_everything() -> None:
+    from bench import archive
+
+    result = archive.main(150)
+    assert result["archive"]["images_archived"] == 150
+    assert result["archive"]["calls"]["UpdateImageStorageClass"] == 150
+    assert (result["restore"]["images_restored"], result["restore"]["failed"]) == (150, 0)
+    assert result["archive"]["peak_calls_in_flight"] <= result["concurrency"]

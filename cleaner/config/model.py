@@ -67,10 +67,25 @@ class OrderBy(StrEnum):
     SEMVER = "semver"
 
 
+class Storage(StrEnum):
+    """The ECR storage class of the images a rule sees (docs/archive.md)."""
+
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class RuleAction(StrEnum):
+    """What becomes of the images a rule expires whole."""
+
+    DELETE = "delete"
+    ARCHIVE = "archive"
+
+
 @dataclass(frozen=True, slots=True)
 class Select:
     tag_status: TagStatus = TagStatus.ANY
     tags: tuple[TagPattern, ...] | None = None  # None: every tag
+    storage: Storage = Storage.ACTIVE
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +99,7 @@ class Keep:
 class Expire:
     pushed_before: timedelta | None = None
     not_pulled_for: timedelta | None = None
+    archived_before: timedelta | None = None  # time since lastArchivedAt
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +108,7 @@ class Rule:
     select: Select = field(default_factory=Select)
     keep: Keep | None = None
     expire: Expire | None = None
+    action: RuleAction = RuleAction.DELETE
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +134,11 @@ class Policy:
     repositories: NamePatterns
     protect: Protect  # already combined with defaults.protect
     rules: tuple[Rule, ...]
+
+    @property
+    def lists_archived(self) -> bool:
+        """Whether its repositories' archived images must be listed too."""
+        return any(rule.select.storage is Storage.ARCHIVED for rule in self.rules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +180,8 @@ class Config:
     version: int = 1
     notify: tuple[Notification, ...] = ()
     report: ReportSettings = field(default_factory=ReportSettings)
+    # Settings that are valid but probably not meant, each `FILE:LINE:COL: warning: ...`.
+    warnings: tuple[str, ...] = ()
 
     def policy_for(self, repository: str) -> Policy | None:
         """The first policy whose globs match applies."""

@@ -20,7 +20,7 @@ import structlog
 
 from cleaner.aws.ecr import ManifestCache, Registry
 from cleaner.aws.pacing import RateLimiter, Unlimited
-from cleaner.config.model import Config, InUseSource, Policy, Target
+from cleaner.config.model import Config, InUseSource, OrphanedReferrers, Policy, Target
 from cleaner.core.model import RepositoryPlan, RepositoryRef
 from cleaner.core.planner import plan_repository
 from cleaner.core.references import Usage, UsageIndex, resolve_in_use
@@ -103,7 +103,9 @@ class Planner:
         self.warnings = [w for s in scans for w in s.warnings]
         work = [w for s in scans for w in s.work]
         planned = in_pool(pool, self._plan, work) + [p for s in scans for p in s.reported]
-        return sorted(planned, key=lambda p: p.plan.repository)
+        planned.sort(key=lambda p: p.plan.repository)
+        self.warnings += [w for p in planned for w in p.plan.warnings]
+        return planned
 
     def _listed(self, scan: _Scan) -> _Scan:
         # What is reported without planning is as good as planned.
@@ -125,7 +127,16 @@ class Planner:
             limiter = self._limiters[key]
         client = self.clients.for_target("ecr", target)
         deleter = self.clients.for_target("ecr", target, lane="delete")
-        return Registry(client, target.region, target.registry_id, limiter, deleter)
+        mover = self.clients.for_target("ecr", target, lane="storage")
+        return Registry(
+            client,
+            target.region,
+            target.registry_id,
+            limiter,
+            deleter,
+            storage_client=mover,
+            concurrency=self.config.limits.concurrency,
+        )
 
     def _scan(self, target: Target, registry: Registry) -> _Scan:
         """The target's repositories in this shard, and what its in-use sources see."""
@@ -211,7 +222,7 @@ class Planner:
             repository=ref.name, region=ref.region, registry_id=ref.registry_id
         ):
             try:
-                inventory = work.registry.inventory(ref, self.cache)
+                inventory = work.registry.inventory(ref, self.cache, archived=self._archived(work))
                 in_use = None if work.usages is None else resolve_in_use(inventory, work.usages)
                 plan = plan_repository(
                     inventory, work.policy, self.config.limits, self.now, in_use=in_use
@@ -220,8 +231,16 @@ class Planner:
                 error = f"not touched: {error_text(exc)}"
                 log.error("repository_failed", repository=ref.name, error=error)
                 return _failed(ref, work.policy.name, error)
+        for warning in plan.warnings:
+            log.warning("archived_image_in_use", repository=ref.name, message=warning)
         expected = {a.digest: inventory.images[a.digest].tags for a in plan.actions}
         return Planned(plan, work.registry, expected)
+
+    def _archived(self, work: _Work) -> bool:
+        """Whether archived images must be listed: a rule selects them, or referrers are
+        deleted as orphans (a referrer of an archived subject is not an orphan)."""
+        orphans = self.config.limits.orphaned_referrers is OrphanedReferrers.DELETE
+        return work.policy.lists_archived or orphans
 
 
 def _failed(ref: RepositoryRef, policy: str | None, error: str) -> Planned:
