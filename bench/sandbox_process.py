@@ -3,6 +3,7 @@ does not compete with the cleaner's for one interpreter's GIL. Benchmarks that m
 wall time use it; the cleaner reaches it over HTTP like any ECR endpoint.
 
     python -m bench.sandbox_process REPOSITORIES IMAGES [--latency S] [--throttle OP=RATE]...
+        [--plain]
 
 prints `READY <endpoint>` once seeded, serves until its stdin closes.
 """
@@ -18,7 +19,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from bench.seeding import seed_registry
+from bench.seeding import seed_plain, seed_registry
 from cleaner.sandbox import Sandbox
 
 
@@ -29,9 +30,13 @@ def serve(argv: Sequence[str]) -> None:
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--throttle", action="append", default=[])
     parser.add_argument("--burst", type=float, default=1.0)
+    parser.add_argument("--plain", action="store_true", help="single-platform images only")
     args = parser.parse_args(argv)
     with Sandbox() as sandbox:
-        total = seed_registry(sandbox.store, args.repositories, args.images)
+        if args.plain:
+            total = seed_plain(sandbox.store, args.repositories, args.images)
+        else:
+            total = seed_registry(sandbox.store, args.repositories, args.images)
         if args.latency:
             sandbox.faults.add_latency("*", args.latency)
         for spec in args.throttle:

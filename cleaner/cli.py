@@ -98,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     in_use.add_argument("--format", choices=["table", "json"], default="table")
     add_lifecycle_parser(commands, config_option, now_option, logging_options)
+    _add_restore(commands, [config_option, logging_options])
     demo = commands.add_parser(
         "demo", help="the whole flow against an embedded, seeded ECR sandbox (no AWS account)"
     )
@@ -145,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_demo(args.log_format, args.log_level)
         config = _load(args.config)
+        for warning in config.warnings:  # valid, but probably not meant
+            print(warning, file=sys.stderr)
         _check_outputs(args)
         if args.command in ("run", "serve"):
             args.notifier = _notifier(args.config, config)
@@ -154,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args, config)
         if args.command == "in-use":
             return _in_use(args, config)
+        if args.command == "restore":
+            from cleaner.run.restore import restore_command
+
+            return restore_command(args, config)
         if args.command == "validate":
             print(
                 f"{args.config}: valid ({len(config.policies)} policies, "
@@ -397,6 +404,19 @@ def _add_serve(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         metavar="SECONDS",
         help="a run that could not start on time still starts within this (default 3600)",
     )
+
+
+def _add_restore(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    restore = commands.add_parser(
+        "restore", parents=parents, help="bring archived images back to standard storage"
+    )
+    which = restore.add_mutually_exclusive_group(required=True)
+    which.add_argument("--report", help="every image the run of this JSON report archived")
+    which.add_argument("--repository", help="the repository of the images named by --digest")
+    restore.add_argument("--digest", nargs="+", metavar="DIGEST", help="images to restore")
+    restore.add_argument("--region", help="with --repository (default: the config's region)")
+    restore.add_argument("--registry-id", help="with --repository (default: the target's)")
+    restore.add_argument("--format", choices=["table", "json"], default="table")
 
 
 def _serve(args: argparse.Namespace, config: Config) -> int:

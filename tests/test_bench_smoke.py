@@ -99,3 +99,13 @@ def test_lifecycle_eval_small_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert result["rules"] == 10
     assert 0 < int(str(result["ecr_expires"])) < int(str(result["images"]))
     assert (tmp_path / "lifecycle_eval.json").exists()
+
+
+def test_archive_small_archives_and_restores_everything() -> None:
+    from bench import archive
+
+    result = archive.main(150)
+    assert result["archive"]["images_archived"] == 150
+    assert result["archive"]["calls"]["UpdateImageStorageClass"] == 150
+    assert (result["restore"]["images_restored"], result["restore"]["failed"]) == (150, 0)
+    assert result["archive"]["peak_calls_in_flight"] <= result["concurrency"]

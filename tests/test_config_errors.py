@@ -129,7 +129,7 @@ schedule: {cron: "* * *"}
         "policy.yaml:1:10: version: must be 1 (got 3)",
         "policy.yaml:3:14: targets[0].region: must be an AWS region like us-east-1 (got 'nowhere')",
         "policy.yaml:3:36: targets[0].registry_id: must be a string of 12 digits, an AWS account id (got '42')",
-        "policy.yaml:7:19: policies[0].rules[0].selct: unknown key (expected one of: name, select, keep, expire)",
+        "policy.yaml:7:19: policies[0].rules[0].selct: unknown key (expected one of: name, select, keep, expire, action)",
         "policy.yaml:7:50: policies[0].rules[0].keep.most_recent: must be an integer >= 1 (got 0)",
         "policy.yaml:8:9: policies[0].rules[1]: needs keep, expire or both (with neither, every candidate would expire)",
         "policy.yaml:8:56: policies[0].rules[1].select.tags: not allowed with tag_status: untagged (they have no tags)",

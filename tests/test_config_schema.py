@@ -19,7 +19,14 @@ from cleaner.config import policies as config_policies
 from cleaner.config import protect as config_protect
 from cleaner.config import targets as config_targets
 from cleaner.config.load import ConfigError, load_config_text
-from cleaner.config.model import KEEP_AT_LEAST_DEFAULT, OrderBy, OrphanedReferrers, TagStatus
+from cleaner.config.model import (
+    KEEP_AT_LEAST_DEFAULT,
+    OrderBy,
+    OrphanedReferrers,
+    RuleAction,
+    Storage,
+    TagStatus,
+)
 from cleaner.config.schema import load_schema, main, schema_path, schema_text
 from cleaner.config.shape import Shape
 
@@ -132,6 +139,8 @@ def test_schema_enums_are_the_policy_enums() -> None:
     rule_props = schema["$defs"]["rule"]["properties"]
     assert rule_props["select"]["properties"]["tag_status"]["enum"] == list(TagStatus)
     assert rule_props["keep"]["properties"]["order_by"]["enum"] == list(OrderBy)
+    assert rule_props["select"]["properties"]["storage"]["enum"] == list(Storage)
+    assert rule_props["action"]["enum"] == list(RuleAction)
     limits = schema["properties"]["limits"]["properties"]
     assert limits["orphaned_referrers"]["enum"] == list(OrphanedReferrers)
 
@@ -208,6 +217,15 @@ INVALID = [
     ),
     pytest.param(top("report: {storage_price_per_gb_month: -1}\n"), id="price-negative"),
     pytest.param(top("report: {storage_price: 1}\n"), id="report-key"),
+    pytest.param(rule("{name: r, expire: {pushed_before: 1d}, action: move}"), id="action"),
+    pytest.param(rule("{name: r, select: {storage: cold}, keep: {most_recent: 1}}"), id="storage"),
+    pytest.param(
+        rule(
+            "{name: r, select: {storage: archived}, expire: {archived_before: 1d}, action: archive}"
+        ),
+        id="archive-archived",
+    ),
+    pytest.param(rule("{name: r, expire: {archived_before: 90d}}"), id="archived-before-active"),
 ]
 
 
@@ -250,6 +268,11 @@ VALID = [
             "  - {kind: sns, topic_arn: 'arn:aws:sns:us-east-1:123456789012:t', 'on': always}\n"
         ),
         id="notify",
+    ),
+    pytest.param(rule("{name: r, expire: {pushed_before: 1d}, action: archive}"), id="archive"),
+    pytest.param(
+        rule("{name: r, select: {storage: archived}, expire: {archived_before: 90d}}"),
+        id="archived",
     ),
 ]
 

@@ -1,4 +1,4 @@
-"""ECR itself: paging, manifests (cached by digest), re-describe, delete."""
+"""ECR itself: paging, manifests (cached by digest), re-describe, delete, storage class."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cleaner.aws.pacing import RateLimiter, Unlimited
-from cleaner.core.model import INDEX_MEDIA_TYPES, Image, Inventory, RepositoryRef
+from cleaner.core.model import INDEX_MEDIA_TYPES, Image, ImageStatus, Inventory, RepositoryRef
 from cleaner.errors import error_code
 
 PAGE_SIZE = 1000
@@ -55,10 +55,15 @@ class ManifestCache:
 
 
 def image_from_detail(detail: Mapping[str, Any]) -> Image:
+    pushed = _aware(detail["imagePushedAt"])
+    if detail.get("lastActivatedAt"):
+        # ECR: a restored image behaves like a new push (else the rule that archived it
+        # would archive it again on the next run).
+        pushed = max(pushed, _aware(detail["lastActivatedAt"]))
     return Image(
         digest=detail["imageDigest"],
         tags=tuple(detail.get("imageTags") or ()),
-        pushed_at=_aware(detail["imagePushedAt"]),
+        pushed_at=pushed,
         last_pulled=_aware(detail["lastRecordedPullTime"])
         if detail.get("lastRecordedPullTime")
         else None,
@@ -66,6 +71,8 @@ def image_from_detail(detail: Mapping[str, Any]) -> Image:
         media_type=detail.get("imageManifestMediaType") or "",
         artifact_media_type=detail.get("artifactMediaType"),
         subject=detail.get("subjectManifestDigest"),
+        status=ImageStatus(detail.get("imageStatus") or ImageStatus.ACTIVE),
+        archived_at=_aware(detail["lastArchivedAt"]) if detail.get("lastArchivedAt") else None,
     )
 
 
@@ -99,12 +106,19 @@ class Registry:
         registry_id: str | None = None,
         limiter: RateLimiter | Unlimited | None = None,
         delete_client: Any = None,
+        *,
+        storage_client: Any = None,
+        concurrency: int = 1,
     ) -> None:
         self.client = client
         self.delete_client = delete_client or client
+        # UpdateImageStorageClass, one call per image: a client (and retry state) of its own.
+        self.storage_client = storage_client or self.delete_client
         self.region = region
         self.registry_id = registry_id
         self.limiter = limiter or Unlimited()
+        # How many per-image calls (UpdateImageStorageClass) may be in flight at once.
+        self.concurrency = concurrency
 
     def _pages(self, operation: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Each page of a paged call, paced one call at a time (a paginator would fetch
@@ -135,13 +149,22 @@ class Registry:
                 refs.append(RepositoryRef(self.region, repo["registryId"], repo["repositoryName"]))
         return sorted(refs)
 
-    def inventory(self, repository: RepositoryRef, cache: ManifestCache) -> Inventory:
+    def inventory(
+        self, repository: RepositoryRef, cache: ManifestCache, *, archived: bool = False
+    ) -> Inventory:
+        """Every ACTIVE image; with `archived`, every image whatever its storage class
+        (one listing: filter.imageStatus ANY). ECR serves the manifests of ACTIVE
+        images only, so an archived index comes without children."""
         images: dict[str, Image] = {}
-        for page in self._pages("describe_images", self._ids(repository.name)):
+        params = self._ids(repository.name)
+        if archived:
+            params["filter"] = {"imageStatus": "ANY"}
+        for page in self._pages("describe_images", params):
             for detail in page["imageDetails"]:
                 image = image_from_detail(detail)
                 images[image.digest] = image
-        indexes = [d for d, image in images.items() if image.is_index]
+        active = ImageStatus.ACTIVE
+        indexes = [d for d, i in images.items() if i.is_index and i.status is active]
         children = self.index_children(repository.name, indexes, cache)
         return Inventory(repository, images, children)
 
@@ -214,6 +237,15 @@ class Registry:
             image.digest: image
             for image in (image_from_detail(d) for d in response["imageDetails"])
         }
+
+    def move(self, repository: str, digest: str, target: str) -> str:
+        """UpdateImageStorageClass (`target` ARCHIVE or STANDARD) of one image; the image's
+        status after the call. Errors are raised as botocore's ClientError."""
+        self.limiter.acquire()
+        response = self.storage_client.update_image_storage_class(
+            **self._ids(repository), imageId={"imageDigest": digest}, targetStorageClass=target
+        )
+        return str(response.get("imageStatus", ""))
 
     def delete(self, repository: str, image_ids: Sequence[dict[str, str]]) -> DeleteResult:
         if len(image_ids) > BATCH_SIZE:

@@ -7,6 +7,7 @@ here talks to AWS or reads the clock.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from math import inf
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +24,7 @@ from cleaner.config.notify_model import ReportSettings
 from cleaner.config.policies import parse_policies, policy_list
 from cleaner.config.protect import defaults
 from cleaner.config.shape import Key, Section, Shape, default_of
+from cleaner.config.storage import storage_warnings
 from cleaner.config.targets import target_list
 from cleaner.config.yaml_source import place, read_yaml
 
@@ -87,7 +89,11 @@ def parse_config(data: object, source: str = "<config>", root: Node | None = Non
         raise ConfigError([f"{where}: {message} (got {got})"])
     parsed = _parse(data, Path(source).parent)
     if isinstance(parsed, Config):
-        return parsed
+        notes = [
+            f"{source if root is None else place(source, root, path)}: warning: {path}: {text}"
+            for path, text in storage_warnings(parsed)
+        ]
+        return replace(parsed, warnings=tuple(notes))
     if root is None:
         raise ConfigError(parsed.errors)
     raise ConfigError(

@@ -68,10 +68,25 @@ class OrderBy(StrEnum):
     SEMVER = "semver"
 
 
+class Storage(StrEnum):
+    """The ECR storage class of the images a rule sees (docs/archive.md)."""
+
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class RuleAction(StrEnum):
+    """What becomes of the images a rule expires whole."""
+
+    DELETE = "delete"
+    ARCHIVE = "archive"
+
+
 @dataclass(frozen=True, slots=True)
 class Select:
     tag_status: TagStatus = TagStatus.ANY
     tags: tuple[TagPattern, ...] | None = None  # None: every tag
+    storage: Storage = Storage.ACTIVE
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +100,7 @@ class Keep:
 class Expire:
     pushed_before: timedelta | None = None
     not_pulled_for: timedelta | None = None
+    archived_before: timedelta | None = None  # time since lastArchivedAt
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +109,7 @@ class Rule:
     select: Select = field(default_factory=Select)
     keep: Keep | None = None
     expire: Expire | None = None
+    action: RuleAction = RuleAction.DELETE
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +136,11 @@ class Policy:
     protect: Protect  # already combined with defaults.protect
     rules: tuple[Rule, ...]
     lifecycle: LifecyclePolicy | None = None  # an ECR lifecycle policy instead of rules
+
+    @property
+    def lists_archived(self) -> bool:
+        """Whether its repositories' archived images must be listed too."""
+        return any(rule.select.storage is Storage.ARCHIVED for rule in self.rules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +182,8 @@ class Config:
     version: int = 1
     notify: tuple[Notification, ...] = ()
     report: ReportSettings = field(default_factory=ReportSettings)
+    # Settings that are valid but probably not meant, each `FILE:LINE:COL: warning: ...`.
+    warnings: tuple[str, ...] = ()
 
     def policy_for(self, repository: str) -> Policy | None:
         """The first policy whose globs match applies."""

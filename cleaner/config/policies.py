@@ -14,11 +14,14 @@ from cleaner.config.model import (
     Policy,
     Protect,
     Rule,
+    RuleAction,
     Select,
+    Storage,
     TagStatus,
 )
 from cleaner.config.protect import ProtectParts, combine, protect
 from cleaner.config.shape import Key, Section, Shape, default_of
+from cleaner.config.storage import ARCHIVE_RULES, check_storage
 
 EVERYTHING = NamePatterns()
 
@@ -32,6 +35,12 @@ SELECT = Shape(
         "tags": Key(
             f.tag_list(allow_empty=False),
             "Tag patterns to select (default: every tag). Not allowed with tag_status: untagged.",
+        ),
+        "storage": Key(
+            f.one_of(Storage),
+            "Which images this rule sees: active (ECR standard storage) or archived (ECR archive"
+            " storage; see expire.archived_before).",
+            default=default_of(Select, "storage"),
         ),
     },
     rules={
@@ -49,7 +58,7 @@ def _select(section: Section) -> Select:
     status = section.field("tag_status")
     if status is TagStatus.UNTAGGED and "tags" in section:
         section.add("not allowed with tag_status: untagged (they have no tags)", at="tags")
-    return Select(status, section.field("tags"))
+    return Select(status, section.field("tags"), section.field("storage"))
 
 
 KEEP = Shape(
@@ -85,6 +94,11 @@ EXPIRE = Shape(
         "not_pulled_for": Key(
             f.duration, "Last pull (or push, if never pulled) more than this long ago."
         ),
+        "archived_before": Key(
+            f.duration,
+            "Archived more than this long ago (lastArchivedAt). Needs select.storage: archived."
+            " Below 90d is a warning: ECR bills archived images for 90 days.",
+        ),
     },
     rules={"minProperties": 1},
 )
@@ -114,11 +128,18 @@ RULE = Shape(
             "Conditions that must ALL hold for a candidate not kept to expire. Omit to expire"
             " every candidate not kept.",
         ),
+        "action": Key(
+            f.one_of(RuleAction),
+            "What becomes of images this rule expires whole: delete, or archive (ECR archive"
+            " storage: not pullable, restorable with ecr-cleaner restore). Removing only some"
+            " tags stays a tag removal.",
+            default=default_of(Rule, "action"),
+        ),
     },
     description="Selects candidates, keeps the newest, expires the rest that meet every"
     " expire condition.",
     name="rule",
-    rules={"anyOf": [{"required": ["keep"]}, {"required": ["expire"]}]},
+    rules={"anyOf": [{"required": ["keep"]}, {"required": ["expire"]}], "allOf": ARCHIVE_RULES},
 )
 
 
@@ -126,12 +147,14 @@ RULE = Shape(
 def _rule(section: Section) -> Rule:
     if "keep" not in section and "expire" not in section:
         section.add("needs keep, expire or both (with neither, every candidate would expire)")
-    return Rule(
+    rule = Rule(
         name=section.field("name") or "",
         select=section.field("select") or Select(),
         keep=section.field("keep"),
         expire=section.field("expire"),
+        action=section.field("action") or RuleAction.DELETE,
     )
+    return check_storage(section.issues, section.path, rule)
 
 
 def _rules(issues: Issues, path: str, value: object) -> tuple[Rule, ...] | None:

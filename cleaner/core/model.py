@@ -25,9 +25,18 @@ class RepositoryRef:
         return f"{self.registry_id}/{self.region}/{self.name}"
 
 
+class ImageStatus(StrEnum):
+    """ECR's imageStatus: standard storage, archive storage, or being restored."""
+
+    ACTIVE = "ACTIVE"
+    ARCHIVED = "ARCHIVED"
+    ACTIVATING = "ACTIVATING"
+
+
 @dataclass(frozen=True, slots=True)
 class Image:
-    """One image as DescribeImages reports it."""
+    """One image as DescribeImages reports it. A restored image counts as pushed when
+    it was restored (ECR: it behaves like a new push)."""
 
     digest: str
     tags: tuple[str, ...]
@@ -37,6 +46,8 @@ class Image:
     media_type: str = "application/vnd.docker.distribution.manifest.v2+json"
     artifact_media_type: str | None = None
     subject: str | None = None  # subjectManifestDigest of an OCI referrer
+    status: ImageStatus = ImageStatus.ACTIVE
+    archived_at: datetime | None = None  # lastArchivedAt
 
     @property
     def is_index(self) -> bool:
@@ -50,7 +61,8 @@ class Image:
 
 @dataclass(frozen=True, slots=True)
 class Inventory:
-    """Every ACTIVE image of one repository, with each index's children (from manifests)."""
+    """The images of one repository (every ACTIVE one, and the others when a policy asks
+    for them), with the children of each index whose manifest could be read."""
 
     repository: RepositoryRef
     images: Mapping[str, Image]
@@ -60,18 +72,21 @@ class Inventory:
 class ActionKind(StrEnum):
     DELETE_IMAGE = "delete_image"
     REMOVE_TAG = "remove_tag"
+    ARCHIVE_IMAGE = "archive_image"  # UpdateImageStorageClass(ARCHIVE): reversible
 
 
 class Status(StrEnum):
     PLANNED = "planned"
     DELETED = "deleted"
+    ARCHIVED = "archived"
     SKIPPED = "skipped"
     FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """One planned change: delete an image (by digest) or remove some of its tags (by tag).
+    """One planned change: delete or archive an image (by digest), or remove some of its
+    tags (by tag).
 
     `phase` orders deletion: 0 for top-level images and tag removals, n+1 for the
     children and referrers of what is deleted in phase n, so parents go first.
@@ -86,12 +101,15 @@ class Action:
     phase: int = 0
     status: Status = Status.PLANNED
     failure_code: str | None = None
-    # Deleted images whose deletion this one follows (an index, a signed subject): if one
-    # of them is not deleted, neither is this one.
+    # Deleted (archived) images whose deletion (archiving) this one follows (an index, a
+    # signed subject): if one of them is not gone, this one is not touched either.
     parents: tuple[str, ...] = ()
     # When the image was pushed, for the HTML report's ages; not part of the decision,
     # so not of an action's identity either.
     pushed_at: datetime | None = field(default=None, compare=False)
+    # What the inventory saw, for the re-check just before the call (tags: `tags`).
+    seen_status: ImageStatus = ImageStatus.ACTIVE
+    seen_pulled: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,3 +136,5 @@ class RepositoryPlan:
     # The entry stands for a whole target whose repositories could not be listed (its
     # name is "*"): reported as a failed target, not counted as a repository.
     whole_target: bool = False
+    # Things the operator must know that are not actions (an archived image in use).
+    warnings: tuple[str, ...] = ()

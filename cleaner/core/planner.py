@@ -6,16 +6,27 @@ in-use map are passed in; no AWS, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from cleaner.config.model import Limits, OrphanedReferrers, Policy, Select
+from cleaner.config.model import Limits, OrphanedReferrers, Policy, RuleAction, Select
 from cleaner.core.graph import EdgeKind, Fallout, Graph, build_graph, fallout
 from cleaner.core.lifecycle.plan import kept_reason, lifecycle_rounds
 from cleaner.core.model import Action, ActionKind, Image, Inventory, Kept, RepositoryPlan
 from cleaner.core.protections import Guard
 from cleaner.core.rules import Claims, Decision, Verdict, run_rules, select_candidates
+from cleaner.core.storage import (
+    archived_in_use,
+    archived_indexes_first,
+    check_max_deletions,
+    dependent_kind,
+    in_service,
+    ratio_error,
+    whole_image_action,
+)
+
+__all__ = ["ORPHAN_RULE", "check_max_deletions", "plan_repository"]
 
 ORPHAN_RULE = "orphaned-referrers"
 
@@ -25,6 +36,7 @@ class _Ruling:
     rank: int  # the rule's position: lower is higher priority
     rule: str
     decision: Decision
+    archive: bool = False  # the rule archives what it expires whole, instead of deleting
 
 
 @dataclass(slots=True)
@@ -45,6 +57,12 @@ class _Fate:
     @property
     def selected(self) -> bool:
         return bool(self.tags) or self.untagged is not None
+
+    @property
+    def archived(self) -> bool:
+        """Doomed, and archived rather than deleted: the reversible choice wins when the
+        rules that expired it disagree."""
+        return self.doomed and any(r.archive for _, r in self.gone)
 
     def protect(self, reasons: list[str], tags: set[str], untouchable: bool) -> None:
         """Apply protections, then settle what goes (planning asks for it many times)."""
@@ -92,34 +110,21 @@ def plan_repository(
     shielded = {
         d for d, image in inventory.images.items() if d not in fates and guard.reasons(image)
     }
-    doomed, after = _keep_at_least(graph, fates, shielded, policy.protect.keep_at_least)
+    floor = policy.protect.keep_at_least
+    doomed, after = _keep_at_least(graph, fates, shielded, floor, inventory.images)
     plan = RepositoryPlan(inventory.repository, policy.name, len(inventory.images))
-    total = len(graph.top_level)
+    plan = replace(plan, warnings=archived_in_use(inventory, in_use or {}))
     ratio = limits.max_deletion_ratio
-    if total and len(doomed) / total > ratio:
-        share = 100 * len(doomed) / total
-        error = (
-            f"not touched: the plan would delete {len(doomed)} of {total} top-level images "
-            f"({share:.0f}%), above limits.max_deletion_ratio {ratio}"
-        )
+    archived = {d for d in doomed if fates[d].archived}
+    error = ratio_error((f.image for f in fates.values()), set(doomed), archived, ratio)
+    if error is not None:
         return replace(plan, kept=tuple(_kept(fates, graph, limits, ratio_hold=ratio)), error=error)
     actions = _top_level_actions(fates) + _dependent_actions(inventory, graph, fates, after)
     kept = _kept(fates, graph, limits) + _kept_dependents(inventory, guard, after)
+    actions = archived_indexes_first(actions, inventory.images)
     actions.sort(key=lambda a: (a.phase, a.kind, a.digest))
     kept.sort(key=lambda k: k.digest)
     return replace(plan, actions=tuple(actions), kept=tuple(kept))
-
-
-def check_max_deletions(plans: Sequence[RepositoryPlan], limits: Limits) -> str | None:
-    """A warning when the whole run would delete more than limits.max_deletions, else None."""
-    images = sum(1 for p in plans for a in p.actions if a.kind is ActionKind.DELETE_IMAGE)
-    tags = sum(len(a.tags) for p in plans for a in p.actions if a.kind is ActionKind.REMOVE_TAG)
-    if images + tags <= limits.max_deletions:
-        return None
-    return (
-        f"the plan would delete {images} images and remove {tags} tags ({images + tags} in "
-        f"total), above limits.max_deletions {limits.max_deletions}"
-    )
 
 
 def _apply_rules(
@@ -132,9 +137,11 @@ def _apply_rules(
     if policy.lifecycle is not None:
         images = [f.image for f in fates.values()]
         names, rounds = lifecycle_rounds(policy.lifecycle, images, now, claims)
+        archives = [False] * len(names)  # transition rules are refused at validation
     else:
         rounds = run_rules(policy.rules, [f.image for f in fates.values()], now, claims)
         names = [rule.name for rule in policy.rules]
+        archives = [rule.action is RuleAction.ARCHIVE for rule in policy.rules]
     if limits.orphaned_referrers is OrphanedReferrers.DELETE:
         orphans = [inventory.images[d] for d in sorted(graph.orphaned_referrers)]
         verdicts = []
@@ -146,46 +153,51 @@ def _apply_rules(
             verdicts.append(Verdict(cand.image.digest, dict.fromkeys(cand.tags, expired), untagged))
         rounds.append(verdicts)
         names.append(ORPHAN_RULE)
+        archives.append(False)
     for rank, (name, verdicts) in enumerate(zip(names, rounds, strict=True)):
         for verdict in verdicts:
             fate = fates[verdict.digest]
             for tag, decision in verdict.tags.items():
-                fate.tags[tag] = _Ruling(rank, name, decision)
+                fate.tags[tag] = _Ruling(rank, name, decision, archives[rank])
             if verdict.untagged is not None:
-                fate.untagged = _Ruling(rank, name, verdict.untagged)
+                fate.untagged = _Ruling(rank, name, verdict.untagged, archives[rank])
     return fates
 
 
 def _keep_at_least(
-    graph: Graph, fates: dict[str, _Fate], shielded: set[str], floor: int
+    graph: Graph,
+    fates: dict[str, _Fate],
+    shielded: set[str],
+    floor: int,
+    images: Mapping[str, Image],
 ) -> tuple[list[str], Fallout]:
-    """Spare the newest doomed images until `floor` top-level images remain.
+    """Spare the newest doomed images until `floor` top-level images remain in service.
 
     A protected dependent of a deleted image survives as a new top-level image, so it
     counts as remaining (else the next run would find fewer to spare and delete more).
     Then deleting more can leave more behind, so the count is not a simple subtraction:
     try sparing one more at a time, up to what the subtraction alone would spare.
+    Archived images are neither counted nor spared; archiving counts as removing.
     """
     doomed = sorted(d for d, f in fates.items() if f.doomed)
     doomed.sort(key=lambda d: fates[d].image.pushed_at, reverse=True)  # stable: ties by digest
+    serving = [d for d in doomed if in_service(fates[d].image)]
+    others = [d for d in doomed if not in_service(fates[d].image)]
     after = fallout(graph, doomed, shielded)
-    total = len(graph.top_level)
-    spare = max(0, floor - (total - len(doomed)))
+    total = sum(1 for f in fates.values() if in_service(f.image))
+    spare = max(0, floor - (total - len(serving)))
     if spare and after.spared:
-        spare = next(
-            (
-                k
-                for k in range(spare)
-                if total - len(doomed) + k + len(fallout(graph, doomed[k:], shielded).spared)
-                >= floor
-            ),
-            spare,
-        )
-    for digest in doomed[:spare]:
+
+        def left(k: int) -> int:
+            spared = fallout(graph, others + serving[k:], shielded).spared
+            return total - len(serving) + k + sum(1 for d in spared if in_service(images[d]))
+
+        spare = next((k for k in range(spare) if left(k) >= floor), spare)
+    for digest in serving[:spare]:
         fates[digest].protect([f"protect.keep_at_least {floor}"], set(), untouchable=True)
     if spare:
-        after = fallout(graph, doomed[spare:], shielded)
-    return sorted(doomed[spare:]), after
+        after = fallout(graph, others + serving[spare:], shielded)
+    return sorted(others + serving[spare:]), after
 
 
 def _top_level_actions(fates: Mapping[str, _Fate]) -> list[Action]:
@@ -196,13 +208,13 @@ def _top_level_actions(fates: Mapping[str, _Fate]) -> list[Action]:
             continue
         rule, reason = _explain(gone)
         if fate.doomed:
-            tags = tuple(sorted(set(fate.image.tags)))
-            kind, size = ActionKind.DELETE_IMAGE, fate.image.size
+            kind = ActionKind.ARCHIVE_IMAGE if fate.archived else ActionKind.DELETE_IMAGE
+            actions.append(whole_image_action(kind, fate.image, rule, reason))
         else:
             tags = tuple(sorted(t for t, _ in gone if t is not None))
-            kind, size = ActionKind.REMOVE_TAG, 0
-        pushed = fate.image.pushed_at
-        actions.append(Action(kind, digest, tags, rule, reason, size, pushed_at=pushed))
+            pushed = fate.image.pushed_at
+            kind = ActionKind.REMOVE_TAG
+            actions.append(Action(kind, digest, tags, rule, reason, 0, pushed_at=pushed))
     return actions
 
 
@@ -226,26 +238,20 @@ def _dependent_actions(
     inventory: Inventory, graph: Graph, fates: Mapping[str, _Fate], after: Fallout
 ) -> list[Action]:
     deleted = {d for d, f in fates.items() if f.doomed} | set(after.dying)
+    archived = {d for d, f in fates.items() if f.archived}
     actions = []
-    for digest, dep in after.dying.items():
+    for digest, dep in after.dying.items():  # owners come before what they own
         # The executor deletes a dependent only once all of these are really gone.
         parents = tuple(sorted(o for o in graph.owners.get(digest, ()) if o in deleted))
         image = inventory.images[digest]
         rule, _ = _explain(fates[dep.root].gone)
-        reason = f"{_naming(dep.kind, dep.parent)} (deleted by rule {rule})"
-        tags = tuple(sorted(set(image.tags)))
+        kind = dependent_kind(image, parents, archived, deleted)
+        if kind is None:
+            continue  # archived already, with its archived owner: nothing to do
+        verb = "archived" if kind is ActionKind.ARCHIVE_IMAGE else "deleted"
+        reason = f"{_naming(dep.kind, dep.parent)} ({verb} by rule {rule})"
         actions.append(
-            Action(
-                ActionKind.DELETE_IMAGE,
-                digest,
-                tags,
-                rule,
-                reason,
-                image.size,
-                dep.depth,
-                parents=parents,
-                pushed_at=image.pushed_at,
-            )
+            whole_image_action(kind, image, rule, reason, phase=dep.depth, parents=parents)
         )
     return actions
 
@@ -264,7 +270,8 @@ def _kept(
         if ratio_hold is not None:
             remaining = set(fate.image.tags)
             if gone:
-                what = "be deleted" if fate.doomed else "lose " + ", ".join(t for t, _ in gone if t)
+                doom = "be archived" if fate.archived else "be deleted"
+                what = doom if fate.doomed else "lose " + ", ".join(t for t, _ in gone if t)
                 hold = f"repository not touched (limits.max_deletion_ratio {ratio_hold})"
                 reasons.append(f"{hold}; would {what}: {_explain(gone)[1]}")
         elif fate.doomed:

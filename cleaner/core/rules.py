@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from cleaner.config.model import Expire, Keep, OrderBy, Rule, Select, TagStatus
-from cleaner.core.model import Image
+from cleaner.config.model import Expire, Keep, OrderBy, Rule, Select, Storage, TagStatus
+from cleaner.core.model import Image, ImageStatus
 
 _PRERELEASE_ID = r"(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
 _SEMVER = re.compile(
@@ -29,6 +29,8 @@ _ORDER_WORDS = {
     OrderBy.SEMVER: "by version",
 }
 _UNGROUPED = "\x00ungrouped"  # cannot collide with a captured group: tags hold no NUL
+# The images a rule of each storage sees; ACTIVATING ones (being restored) no rule sees.
+_SEES = {Storage.ACTIVE: ImageStatus.ACTIVE, Storage.ARCHIVED: ImageStatus.ARCHIVED}
 
 
 @dataclass(slots=True)
@@ -67,8 +69,11 @@ def select_candidates(select: Select, images: Iterable[Image], claims: Claims) -
     want_untagged = select.tag_status in (TagStatus.UNTAGGED, TagStatus.ANY)
     claimed = claims.tags
     patterns = None if select.tags is None else [p.regex for p in select.tags]
+    sees = _SEES[select.storage]
     candidates = []
     for image in images:  # callers pass them sorted by digest: a stable candidate order
+        if image.status is not sees:
+            continue
         if not image.tags:
             if want_untagged and image.digest not in claims.untagged:
                 claims.untagged.add(image.digest)
@@ -248,6 +253,13 @@ def _conditions(expire: Expire, image: Image, now: datetime) -> tuple[list[str],
             met.append(met_text)
         else:
             unmet.append(f"{text} (not_pulled_for {duration(expire.not_pulled_for)} not met)")
+    if expire.archived_before is not None:
+        archived = now - image.archived_at if image.archived_at else None
+        text = f"archived {age(archived)} ago" if archived is not None else "archive time unknown"
+        if archived is not None and archived > expire.archived_before:
+            met.append(text)
+        else:
+            unmet.append(f"{text} (archived_before {duration(expire.archived_before)} not met)")
     return met, unmet
 
 

@@ -15,6 +15,12 @@ from cleaner.report.model import RunReport, sorted_plans
 
 # The columns, in the order of each row (report.js reads them by position).
 HEADINGS = ("action", "repository", "image", "tags", "rule", "size", "age", "status", "reason")
+# The action column's word for each kind (report.js colours the row by it).
+LABELS = {
+    ActionKind.DELETE_IMAGE: "delete",
+    ActionKind.REMOVE_TAG: "untag",
+    ActionKind.ARCHIVE_IMAGE: "archive",
+}
 
 
 def qualified(report: RunReport) -> bool:
@@ -53,9 +59,9 @@ def decisions(report: RunReport) -> dict[str, Any]:
     for plan in sorted_plans(report.repositories):
         repo = s(label(plan, qualify))
         for a in plan.actions:
-            what = "delete" if a.kind is ActionKind.DELETE_IMAGE else "untag"
+            what = LABELS[a.kind]
             status = a.status.value + (f" ({a.failure_code})" if a.failure_code else "")
-            size = a.size_bytes if a.kind is ActionKind.DELETE_IMAGE else None
+            size = None if a.kind is ActionKind.REMOVE_TAG else a.size_bytes
             age = age_days(report.now, a.pushed_at)
             tags, rule, why = s(_tags(a.tags)), s(a.rule), s(a.reason)
             rows.append([s(what), repo, a.digest, tags, rule, size, age, s(status), why])

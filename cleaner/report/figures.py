@@ -26,6 +26,7 @@ AGE_BUCKETS = (  # (upper bound in days, label)
 DELETE = Series("deletions", "fill-delete")
 UNTAG = Series("tag removals", "fill-untag")
 KEEP = Series("kept", "fill-keep")
+ARCHIVE = Series("archives", "fill-archive")
 
 
 def charts(report: RunReport) -> str:
@@ -111,32 +112,36 @@ def _ages_figure(report: RunReport) -> str:
     )
 
 
-def actions_per_rule(report: RunReport) -> list[tuple[str, int, int]]:
-    """(rule, deletions, tag removals), most actions first, whatever their status."""
+def actions_per_rule(report: RunReport) -> list[tuple[str, int, int, int]]:
+    """(rule, deletions, tag removals, archives), most actions first, whatever their
+    status."""
     per_rule: dict[str, Counter[ActionKind]] = {}
     for plan in report.repositories:
         for a in plan.actions:
             per_rule.setdefault(a.rule, Counter())[a.kind] += 1
     counts = [
-        (rule, k[ActionKind.DELETE_IMAGE], k[ActionKind.REMOVE_TAG]) for rule, k in per_rule.items()
+        (rule, k[ActionKind.DELETE_IMAGE], k[ActionKind.REMOVE_TAG], k[ActionKind.ARCHIVE_IMAGE])
+        for rule, k in per_rule.items()
     ]
-    return sorted(counts, key=lambda r: (-(r[1] + r[2]), r[0]))
+    return sorted(counts, key=lambda r: (-(r[1] + r[2] + r[3]), r[0]))
 
 
 def _rules_figure(report: RunReport) -> str:
     ranked = actions_per_rule(report)
-    rows = [
-        Row(
-            rule,
-            (deletes, untags),
-            f"{deletes + untags:,}",
-            f"rule {rule}: {deletes:,} deletions, {untags:,} tag removals",
-        )
-        for rule, deletes, untags in ranked[:TOP_RULES]
-    ]
+    # The archive series only when something was archived: a report without archives
+    # keeps its two-series chart.
+    archiving = any(archives for *_, archives in ranked)
+    rows = []
+    for rule, deletes, untags, archives in ranked[:TOP_RULES]:
+        detail = f"rule {rule}: {deletes:,} deletions, {untags:,} tag removals"
+        values: tuple[float, ...] = (deletes, untags)
+        if archiving:
+            detail += f", {archives:,} archives"
+            values += (archives,)
+        rows.append(Row(rule, values, f"{deletes + untags + archives:,}", detail))
     chart = horizontal_bars(
         rows,
-        [DELETE, UNTAG],
+        [DELETE, UNTAG, ARCHIVE] if archiving else [DELETE, UNTAG],
         chart_id="rules-chart",
         title="Actions per rule",
         width=560,

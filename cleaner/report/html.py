@@ -123,6 +123,9 @@ def _totals(report: RunReport) -> str:
         _card(f"{kept:,}", "kept by the rules"),
         _card(f"{s['failures']:,}", "failures", "bad" if s["failures"] else ""),
     ]
+    if s["images_archived"]:  # archive storage: out of service, restorable, still billed
+        archived = "images to archive" if planned else "images archived"
+        cards.insert(3, _card(f"{s['images_archived']:,}", archived, "archive"))
     return (
         f'<section class="totals" id="totals">{"".join(cards)}</section>'
         f'<p class="note" id="savings-note">The savings are an upper bound: '

@@ -40,11 +40,15 @@ class RepositoryCounts:
 
     @classmethod
     def of(cls, plan: RepositoryPlan, counted: Status) -> RepositoryCounts:
-        images = tags = size = 0
+        images = archived = tags = size = 0
         failures = 1 if plan.failed else 0
         for action in plan.actions:
             if action.status is Status.FAILED:
                 failures += 1
+            if action.kind is ActionKind.ARCHIVE_IMAGE:
+                # Archive storage is billed too: an archived image reclaims nothing.
+                archived += action.status in (counted, Status.ARCHIVED)
+                continue
             if action.status is not counted:
                 continue
             if action.kind is ActionKind.DELETE_IMAGE:
@@ -52,7 +56,7 @@ class RepositoryCounts:
                 size += action.size_bytes
             else:
                 tags += len(action.tags)
-        return cls(plan.images_scanned, images, 0, tags, size, failures)
+        return cls(plan.images_scanned, images, archived, tags, size, failures)
 
 
 def monthly_savings_usd(size_bytes: int, price_per_gb_month: float) -> float:

@@ -37,8 +37,8 @@ MIN_WIDTH = 60
 MIN_REASON = 30
 # Widest each column but the reason may be, and how far it may shrink on a narrow
 # terminal: action, digest, tags, rule, status.
-CAPS = (6, 19, 32, 24, 28)
-FLOORS = (6, 19, 12, 10, 7)
+CAPS = (7, 19, 32, 24, 28)
+FLOORS = (7, 19, 12, 10, 7)
 INDENT = "   "
 GAP = "  "
 
@@ -89,7 +89,7 @@ def _rows(plan: RepositoryPlan) -> list[list[str | tuple[str, ...]]]:
     """action, digest, tags (a tuple: the table elides it), rule, status, reason."""
     rows: list[list[str | tuple[str, ...]]] = []
     for a in plan.actions:
-        what = "delete" if a.kind is ActionKind.DELETE_IMAGE else "untag"
+        what = _VERBS[a.kind]
         status = a.status.value + (f" ({a.failure_code})" if a.failure_code else "")
         rows.append([what, _short(a.digest), a.tags, a.rule, status, a.reason])
     for k in plan.kept:
@@ -102,6 +102,11 @@ def _text(cell: str | tuple[str, ...]) -> str:
 
 
 HEADER = ["action", "digest", "tags", "rule", "status", "reason"]
+_VERBS = {
+    ActionKind.DELETE_IMAGE: "delete",
+    ActionKind.REMOVE_TAG: "untag",
+    ActionKind.ARCHIVE_IMAGE: "archive",
+}
 
 
 def _widths(

@@ -35,9 +35,17 @@ def summary_line(report: RunReport) -> str:
     return (
         f"{count(s['repositories'], 'repository')}, {count(s['images_scanned'], 'image')} "
         f"scanned: {verb(report)} {count(s['images_deleted'], 'image')} and "
-        f"{count(s['tags_removed'], 'tag')} ({size(s['bytes_reclaimed'])}); "
-        f"{count(s['failures'], 'failure')}"
+        f"{count(s['tags_removed'], 'tag')} ({size(s['bytes_reclaimed'])})"
+        f"{archived_part(report, s['images_archived'])}; {count(s['failures'], 'failure')}"
     )
+
+
+def archived_part(report: RunReport, archived: int) -> str:
+    """`, archived N images` (in a plan: would archive), or nothing when none were."""
+    if not archived:
+        return ""
+    done = "would archive" if report.mode == "plan" else "archived"
+    return f", {done} {count(archived, 'image')}"
 
 
 def money(usd: float) -> str:
@@ -79,7 +87,7 @@ def repository_line(report: RunReport, plan: RepositoryPlan, *, problem_too: boo
     line = (
         f"{count(c.images_scanned, 'image')} scanned: {verb(report)} "
         f"{count(c.images_deleted, 'image')} and {count(c.tags_removed, 'tag')} "
-        f"({size(c.bytes_reclaimed)})"
+        f"({size(c.bytes_reclaimed)}){archived_part(report, c.images_archived)}"
     )
     trouble = problem(plan, c) if problem_too else ""
     return f"{line}; {trouble}" if trouble else line

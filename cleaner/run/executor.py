@@ -1,12 +1,13 @@
 """Plan → ordered batches of ≤100 ids → per-action results.
 
 Dry-run goes through every step — batching, re-describe, verification, log events —
-and replaces only the BatchDeleteImage call.
+and replaces only the BatchDeleteImage (UpdateImageStorageClass) call. Archive actions
+go through cleaner/run/archiving.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import structlog
@@ -14,6 +15,8 @@ import structlog
 from cleaner.aws.ecr import BATCH_SIZE, DeleteResult, Registry
 from cleaner.core.model import Action, ActionKind, Image, RepositoryPlan, Status
 from cleaner.errors import error_code, error_text
+from cleaner.run.archiving import CHANGED, ArchiveSteps, storage_change
+from cleaner.run.events import log_action
 from cleaner.run.progress import Progress
 from cleaner.run.stopping import StopRequest
 
@@ -21,7 +24,6 @@ log = structlog.get_logger("cleaner.run.executor")
 
 ALREADY_GONE = "ImageNotFound"
 RETRY_LATER = "ImageReferencedByManifestList"
-CHANGED = "changed since inventory"
 NOT_ATTEMPTED = "not attempted"
 
 
@@ -59,7 +61,7 @@ def execute(
     return run.execute()
 
 
-class _Execution:
+class _Execution(ArchiveSteps):
     def __init__(
         self,
         plan: RepositoryPlan,
@@ -104,6 +106,8 @@ class _Execution:
                     self._finish(item, Status.SKIPPED, RETRY_LATER, "still referenced by an index")
         except Exception as exc:  # any error, expected or not, must leave a true report
             error = f"deletion stopped: {error_text(exc)}"
+            if any(a.kind is ActionKind.ARCHIVE_IMAGE for a in self.plan.actions):
+                error = f"deletion and archiving stopped: {error_text(exc)}"
             self.log.error("repository_failed", error=error)
             for item in self.in_flight:
                 if self.results[item.index].status is Status.PLANNED:
@@ -113,6 +117,8 @@ class _Execution:
                     self.results[i] = replace(
                         action, status=Status.SKIPPED, reason=f"{action.reason}; {NOT_ATTEMPTED}"
                     )
+        finally:
+            self._close_pool()
         return replace(
             self.plan,
             actions=tuple(self.results),
@@ -124,20 +130,21 @@ class _Execution:
         """Run one ordering phase; return what ECR refused as still referenced."""
         if self._stopping(pending):
             return []
-        done = {Status.DELETED, Status.PLANNED} if self.dry_run else {Status.DELETED}
-        deleted = {
-            a.digest for a in self.results if a.kind is ActionKind.DELETE_IMAGE and a.status in done
-        }
+        done = {Status.DELETED, Status.ARCHIVED}
+        done |= {Status.PLANNED} if self.dry_run else set()
+        gone = {a.digest for a in self.results if a.kind in _WHOLE and a.status in done}
         ready = []
         for item in pending:
-            blocked = [p for p in item.action.parents if p not in deleted]
+            blocked = [p for p in item.action.parents if p not in gone]
             if blocked:
-                self._finish(item, Status.SKIPPED, None, f"parent {blocked[0]} was not deleted")
+                verb = "archived" if item.action.kind is ActionKind.ARCHIVE_IMAGE else "deleted"
+                self._finish(item, Status.SKIPPED, None, f"parent {blocked[0]} was not {verb}")
             else:
                 ready.append(item)
         retry: list[_Pending] = []
-        for batch in _batches(ready):
+        for batch in _batches([p for p in ready if p.action.kind is not ActionKind.ARCHIVE_IMAGE]):
             retry.extend(self._run_batch(batch))
+        self._run_archives([p for p in ready if p.action.kind is ActionKind.ARCHIVE_IMAGE])
         return retry
 
     def _stopping(self, items: Sequence[_Pending]) -> bool:
@@ -182,6 +189,10 @@ class _Execution:
         if set(image.tags) != expected:
             now = ", ".join(sorted(image.tags)) or "none"
             self._finish(item, Status.SKIPPED, None, f"{CHANGED}: tags now {now}")
+            return False
+        change = storage_change(item.action, image)
+        if change is not None:
+            self._finish(item, Status.SKIPPED, None, f"{CHANGED}: {change}")
             return False
         return True
 
@@ -228,47 +239,20 @@ class _Execution:
         action = self.results[item.index]
         if action.status is Status.FAILED:
             return  # a tag removal split over batches: one failed share fails the action
-        if self.dry_run and status is Status.DELETED:
-            status = Status.PLANNED  # dry-run: the delete call was replaced
+        if self.dry_run and status in (Status.DELETED, Status.ARCHIVED):
+            status = Status.PLANNED  # dry-run: the delete (archive) call was replaced
         reason = f"{action.reason}; {note}" if note else action.reason
         done = replace(action, status=status, failure_code=code, reason=reason)
         self.results[item.index] = done
-        _log_action(self.log, done, self.dry_run)
-        if done.status is (Status.PLANNED if self.dry_run else Status.DELETED):
+        log_action(self.log, done, self.dry_run)
+        counted = Status.PLANNED if self.dry_run else Status.DELETED
+        if done.status is counted and action.kind is not ActionKind.ARCHIVE_IMAGE:
             self.progress.deleted(
                 1 if action.kind is ActionKind.DELETE_IMAGE else len(item.tags or action.tags)
             )
 
 
-_EVENTS: dict[tuple[ActionKind, Status], str] = {
-    (ActionKind.DELETE_IMAGE, Status.DELETED): "image_deleted",
-    (ActionKind.REMOVE_TAG, Status.DELETED): "tags_removed",
-}
-
-
-def _log_action(
-    bound: structlog.typing.FilteringBoundLogger, action: Action, dry_run: bool
-) -> None:
-    """One event per action. What a dry run would do is its report, not its log: it is
-    logged at debug level only, as `image_planned`; failures are warnings in any mode."""
-    event = _EVENTS.get((action.kind, action.status), f"action_{action.status.value}")
-    emit: Callable[..., object] = bound.info
-    if action.status is Status.FAILED:
-        emit = bound.warning
-    elif dry_run:
-        emit = bound.debug
-        event = "image_planned" if action.status is Status.PLANNED else event
-    emit(
-        event,
-        kind=action.kind.value,
-        status=action.status.value,
-        digest=action.digest,
-        tags=list(action.tags),
-        rule=action.rule,
-        reason=action.reason,
-        size_bytes=action.size_bytes,
-        failure_code=action.failure_code,
-    )
+_WHOLE = (ActionKind.DELETE_IMAGE, ActionKind.ARCHIVE_IMAGE)
 
 
 def _failure_keys(failure: Mapping[str, object]) -> list[tuple[str, str]]:

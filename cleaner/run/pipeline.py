@@ -128,6 +128,7 @@ def _repository_done(plan: RepositoryPlan, dry_run: bool, seconds: float) -> Non
         dry_run=dry_run,
         images_scanned=counts.images_scanned,
         images_deleted=counts.images_deleted,
+        images_archived=counts.images_archived,
         tags_removed=counts.tags_removed,
         bytes_reclaimed=counts.bytes_reclaimed,
         failures=counts.failures,

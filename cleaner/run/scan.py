@@ -20,7 +20,7 @@ import structlog
 
 from cleaner.aws.ecr import ManifestCache, Registry
 from cleaner.aws.pacing import RateLimiter, Unlimited
-from cleaner.config.model import Config, InUseSource, Policy, Target
+from cleaner.config.model import Config, InUseSource, OrphanedReferrers, Policy, Target
 from cleaner.core.model import RepositoryPlan, RepositoryRef
 from cleaner.core.planner import plan_repository
 from cleaner.core.references import Usage, UsageIndex, resolve_in_use
@@ -98,7 +98,9 @@ class Planner:
     def plan_all(self, pool: Executor) -> list[Planned]:
         work, reported = self.scan_all(pool)
         planned = in_pool(pool, self._plan, work) + reported
-        return sorted(planned, key=lambda p: p.plan.repository)
+        planned.sort(key=lambda p: p.plan.repository)
+        self.warnings += [w for p in planned for w in p.plan.warnings]
+        return planned
 
     def scan_all(self, pool: Executor) -> tuple[list[_Work], list[Planned]]:
         """Each repository to work on (with what its sources see in use), and those only
@@ -130,7 +132,16 @@ class Planner:
             limiter = self._limiters[key]
         client = self.clients.for_target("ecr", target)
         deleter = self.clients.for_target("ecr", target, lane="delete")
-        return Registry(client, target.region, target.registry_id, limiter, deleter)
+        mover = self.clients.for_target("ecr", target, lane="storage")
+        return Registry(
+            client,
+            target.region,
+            target.registry_id,
+            limiter,
+            deleter,
+            storage_client=mover,
+            concurrency=self.config.limits.concurrency,
+        )
 
     def _scan(self, target: Target, registry: Registry) -> _Scan:
         """The target's repositories in this shard, and what its in-use sources see."""
@@ -216,7 +227,7 @@ class Planner:
             repository=ref.name, region=ref.region, registry_id=ref.registry_id
         ):
             try:
-                inventory = work.registry.inventory(ref, self.cache)
+                inventory = work.registry.inventory(ref, self.cache, archived=self._archived(work))
                 in_use = None if work.usages is None else resolve_in_use(inventory, work.usages)
                 plan = plan_repository(
                     inventory, work.policy, self.config.limits, self.now, in_use=in_use
@@ -225,8 +236,16 @@ class Planner:
                 error = f"not touched: {error_text(exc)}"
                 log.error("repository_failed", repository=ref.name, error=error)
                 return _failed(ref, work.policy.name, error)
+        for warning in plan.warnings:
+            log.warning("archived_image_in_use", repository=ref.name, message=warning)
         expected = {a.digest: inventory.images[a.digest].tags for a in plan.actions}
         return Planned(plan, work.registry, expected)
+
+    def _archived(self, work: _Work) -> bool:
+        """Whether archived images must be listed: a rule selects them, or referrers are
+        deleted as orphans (a referrer of an archived subject is not an orphan)."""
+        orphans = self.config.limits.orphaned_referrers is OrphanedReferrers.DELETE
+        return work.policy.lists_archived or orphans
 
 
 def _failed(ref: RepositoryRef, policy: str | None, error: str) -> Planned:

@@ -54,6 +54,7 @@ class EcrApi:
             "BatchDeleteImage": self.batch_delete_image,
             "GetAuthorizationToken": self.get_authorization_token,
             **lifecycle_api.handlers(self),
+            "UpdateImageStorageClass": self.update_image_storage_class,
         }
 
     def handles(self, operation: str) -> bool:
@@ -61,7 +62,13 @@ class EcrApi:
 
     def call(self, operation: str, account: str, region: str, body: Body) -> Body:
         with self.store.lock:
+            self.store.settle()  # restores whose delay has passed are ACTIVE now
             return self._handlers[operation](account, region, body)
+
+    def update_image_storage_class(self, account: str, region: str, body: Body) -> Body:
+        from cleaner.sandbox.storage_api import update_image_storage_class
+
+        return update_image_storage_class(self, account, region, body)
 
     # -- repositories ---------------------------------------------------------------
 
@@ -183,7 +190,11 @@ class EcrApi:
                 f"The manifest list references images that do not exist: {', '.join(missing)}",
             )
         existing = repo.images.get(digest)
-        if existing is not None and (tag is None or repo.tags.get(tag) == digest):
+        if existing is not None and existing.status != "ACTIVE":
+            # ECR: pushing an archived image again restores it, at once.
+            existing.status, existing.activated_at = "ACTIVE", self.store.clock()
+            existing.activating_until = None
+        elif existing is not None and (tag is None or repo.tags.get(tag) == digest):
             raise ApiError(
                 "ImageAlreadyExistsException",
                 f"Image with digest '{digest}' and tag '{tag}' already exists in the "
@@ -272,6 +283,10 @@ class EcrApi:
             image = _resolve(repo, image_id)
             if isinstance(image, str):
                 failures.append(_failure(image_id, image))
+                continue
+            if image.status != "ACTIVE":
+                # An archived (or still activating) image cannot be pulled: ECR answers 404.
+                failures.append(_failure(image_id, "ImageNotFound"))
                 continue
             served = image
             if image.is_index and image.media_type not in accepted:
@@ -497,4 +512,8 @@ def _detail(repo: StoredRepository, image: StoredImage) -> Body:
     if image.subject is not None:
         detail["subjectManifestDigest"] = image.subject
     detail["imageStatus"] = image.status
+    if image.archived_at is not None:
+        detail["lastArchivedAt"] = _ts(image.archived_at)
+    if image.activated_at is not None:
+        detail["lastActivatedAt"] = _ts(image.activated_at)
     return detail

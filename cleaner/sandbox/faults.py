@@ -62,6 +62,10 @@ class Faults:
     # When set, the clock time of every handled call, per operation (for rate benchmarks).
     record_times: bool = False
     times: dict[str, list[float]] = field(default_factory=dict)
+    # Most calls of each operation in flight at once (latency included): what a client's
+    # concurrency really was.
+    peak: Counter[str] = field(default_factory=Counter)
+    _in_flight: Counter[str] = field(default_factory=Counter)
     _latency: dict[str, float] = field(default_factory=dict)
     _buckets: dict[str, _Bucket] = field(default_factory=dict)
     _failures: dict[str, _Failures] = field(default_factory=dict)
@@ -73,6 +77,8 @@ class Faults:
             self.calls.clear()
             self.injected.clear()
             self.times.clear()
+            self.peak.clear()
+            self._in_flight.clear()
             self._latency.clear()
             self._buckets.clear()
             self._failures.clear()
@@ -99,7 +105,11 @@ class Faults:
         self._hooks.setdefault((operation, number), []).append(hook)
 
     def before(self, operation: str) -> InjectedError | None:
-        """Apply latency; return the injected error this call gets, if any."""
+        """Apply latency; return the injected error this call gets, if any. Every call
+        that went through here goes through `after` (or `done`) too."""
+        with self._lock:
+            self._in_flight[operation] += 1
+            self.peak[operation] = max(self.peak[operation], self._in_flight[operation])
         delay = self._latency.get(operation, self._latency.get(ANY_OPERATION, 0.0))
         if delay > 0:
             self.sleep(delay)
@@ -109,8 +119,14 @@ class Faults:
                 self.injected[operation] += 1
             return error
 
+    def done(self, operation: str) -> None:
+        """A call answered with an injected error instead of its handler."""
+        with self._lock:
+            self._in_flight[operation] -= 1
+
     def after(self, operation: str, store: Store) -> None:
         with self._lock:
+            self._in_flight[operation] -= 1
             self.calls[operation] += 1
             if self.record_times:
                 self.times.setdefault(operation, []).append(self.clock())

@@ -201,6 +201,13 @@ class RepoSeeder:
     def set_pulled(self, digest: str, when: datetime | None) -> None:
         self.repo.images[digest].last_pull = when
 
+    def archive(self, digest: str, at: datetime | None = None) -> None:
+        """Put an image in archive storage, archived `at` (default: the store's clock),
+        without UpdateImageStorageClass's checks: any state ECR could have reached."""
+        with self.store.lock:
+            image = self.repo.images[digest]
+            image.status, image.archived_at = "ARCHIVED", at or self.store.clock()
+
     def snapshot(self) -> dict[str, tuple[str, ...]]:
         """digest -> sorted tags, for asserting what a run left behind."""
         with self.store.lock:
@@ -257,6 +264,7 @@ class RepoSeeder:
                     pushed_at=pushed_at or self.store.clock(),
                     last_pull=last_pulled,
                     status=status,
+                    archived_at=self.store.clock() if status == "ARCHIVED" else None,
                 )
                 self.repo.add(image)
             for tag in tags:

@@ -95,6 +95,7 @@ class EcrLayer:
         access_key, region = match.groups() if match else ("AKIAEXAMPLE", DEFAULT_REGION)
         injected = self.faults.before(operation)
         if injected is not None:
+            self.faults.done(operation)
             return _respond(start_response, injected.status, _error(injected))
         try:
             if not self.api.handles(operation):
@@ -115,7 +116,9 @@ class EcrLayer:
     def _control(self, command: str, start_response: StartResponse) -> list[bytes]:
         """Plain-HTTP controls for a standalone sandbox (the in-process API is richer)."""
         if command == "calls":
-            body = {"calls": dict(self.faults.calls), "injected": dict(self.faults.injected)}
+            faults = self.faults
+            body = {"calls": dict(faults.calls), "injected": dict(faults.injected)}
+            body["peak"] = dict(faults.peak)  # calls of each operation in flight at once
             return _respond(start_response, 200, body)
         if command == "reset":
             self.api.store.reset()

@@ -8,10 +8,12 @@ an append-only push order for stable, cheap `nextToken` paging.
 from __future__ import annotations
 
 import bisect
+import heapq
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cleaner.sandbox.manifests import INDEX_MEDIA_TYPES
 
@@ -27,9 +29,12 @@ class StoredImage:
     size: int
     pushed_at: datetime
     last_pull: datetime | None = None
-    status: str = "ACTIVE"
+    status: str = "ACTIVE"  # ACTIVE, ARCHIVED or ACTIVATING (being restored)
     tags: list[str] = field(default_factory=list)
     seq: int = 0
+    archived_at: datetime | None = None  # lastArchivedAt
+    activated_at: datetime | None = None  # lastActivatedAt
+    activating_until: datetime | None = None  # when ACTIVATING becomes ACTIVE
 
     @property
     def is_index(self) -> bool:
@@ -125,6 +130,10 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# ECR restores an archived image "within about 20 minutes".
+RESTORE_DELAY = timedelta(minutes=20)
+
+
 class Store:
     """All registries of the sandbox, keyed by (account, region) then repository name."""
 
@@ -136,13 +145,42 @@ class Store:
         # digest or tag -> failure code that BatchDeleteImage reports for it (e.g.
         # KmsError, ImageInaccessible): failures ECR can give that no state produces.
         self.delete_failures: dict[str, str] = {}
+        # How long a restored image stays ACTIVATING, on `clock`.
+        self.restore_delay = RESTORE_DELAY
         self._registries: dict[tuple[str, str], dict[str, StoredRepository]] = {}
+        # Restores in progress, soonest done first: each call looks at the first only.
+        self._activating: list[tuple[datetime, int, StoredRepository, StoredImage]] = []
+        self._restores = itertools.count()
 
     def reset(self) -> None:
         with self.lock:
             self._registries.clear()
             self.delete_failures.clear()
             self.record_pulls_on_get = False
+            self.restore_delay = RESTORE_DELAY
+            self._activating.clear()
+
+    def archive(self, image: StoredImage) -> None:
+        image.status = "ARCHIVED"
+        image.archived_at = self.clock()
+
+    def restore(self, repo: StoredRepository, image: StoredImage) -> None:
+        """Start restoring an archived image: ACTIVATING until `restore_delay` has passed."""
+        image.status = "ACTIVATING"
+        until = image.activating_until = self.clock() + self.restore_delay
+        heapq.heappush(self._activating, (until, next(self._restores), repo, image))
+        self.settle()
+
+    def settle(self) -> None:
+        """Finish the restores whose delay has passed on `clock` (each call looks first)."""
+        if not self._activating or self._activating[0][0] > self.clock():
+            return
+        now = self.clock()
+        while self._activating and self._activating[0][0] <= now:
+            until, _, repo, image = heapq.heappop(self._activating)
+            if image.activating_until != until or repo.images.get(image.digest) is not image:
+                continue  # deleted, or restored again, meanwhile
+            image.status, image.activated_at, image.activating_until = "ACTIVE", until, None
 
     def registry(self, account: str, region: str) -> dict[str, StoredRepository]:
         return self._registries.setdefault((account, region), {})

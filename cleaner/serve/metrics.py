@@ -72,6 +72,9 @@ class Metrics:
         # What was really deleted: a dry run (`serve --dry-run`) deletes nothing and adds
         # nothing here, so a sum over these never mixes plans with deletions.
         self.images_deleted = Counter("ecr_cleaner_images_deleted", "Images deleted", registry=r)
+        self.images_archived = Counter(
+            "ecr_cleaner_images_archived", "Images moved to ECR archive storage", registry=r
+        )
         self.tags_removed = Counter(
             "ecr_cleaner_tags_removed", "Tags removed from images kept", registry=r
         )
@@ -166,6 +169,7 @@ class Metrics:
         summary = report.summary()
         if report.mode != "plan":  # a plan's summary counts what it would delete
             self.images_deleted.inc(summary["images_deleted"])
+            self.images_archived.inc(summary["images_archived"])
             self.tags_removed.inc(summary["tags_removed"])
             self.bytes_reclaimed.inc(summary["bytes_reclaimed"])
         self.images_scanned.set(summary["images_scanned"])

@@ -85,7 +85,7 @@ def test_the_charts_are_drawn_with_a_bar_per_repository_rule_and_age(
 
     rules = actions_per_rule(report)
     expect(page.locator("#rules-chart g.row")).to_have_count(len(rules))
-    segments = sum((d > 0) + (u > 0) for _, d, u in rules)
+    segments = sum((d > 0) + (u > 0) + (a > 0) for _, d, u, a in rules)
     expect(page.locator("#rules-chart rect.bar")).to_have_count(segments)
     assert_clean(watched, (tmp_path / "report.html").as_uri())
 

@@ -47,6 +47,7 @@ def test_calls_over_http(sb: Sandbox, ecr: Any, repo: RepoSeeder) -> None:
     assert status == 200
     assert body["calls"] == dict(sb.faults.calls) == {"DescribeImages": 3, "ListImages": 1}
     assert body["injected"] == {"ListImages": 1}
+    assert body["peak"] == {"DescribeImages": 1, "ListImages": 1}  # one call at a time
 
 
 def test_control_reset_over_http(sb: Sandbox, ecr: Any, repo: RepoSeeder) -> None:
@@ -54,7 +55,7 @@ def test_control_reset_over_http(sb: Sandbox, ecr: Any, repo: RepoSeeder) -> Non
     ecr.describe_images(repositoryName=REPO)
     status, _ = _http(sb, "/_sandbox/reset", method="POST")
     assert status == 200
-    assert _http(sb, "/_sandbox/calls")[1] == {"calls": {}, "injected": {}}
+    assert _http(sb, "/_sandbox/calls")[1] == {"calls": {}, "injected": {}, "peak": {}}
     assert ecr.describe_repositories()["repositories"] == []
 
 

@@ -99,7 +99,8 @@
   function row(i) {
     const r = rows[i];
     const tr = document.createElement("tr");
-    tr.className = strings[r[0]] === "keep" ? "keep" : strings[r[0]] === "untag" ? "untag" : "delete";
+    const kind = strings[r[0]];
+    tr.className = ["keep", "untag", "archive"].includes(kind) ? kind : "delete";
     for (let c = 0; c < 9; c++) {
       const td = document.createElement("td");
       td.textContent = text(r, c);
