@@ -25,7 +25,7 @@ from config_support import document
 
 from cleaner.config import lifecycle as validator
 from cleaner.config.fields import Issues
-from cleaner.config.lifecycle import MAX_TEXT, TRANSITION_NOT_SUPPORTED, validate_policy
+from cleaner.config.lifecycle import MAX_TEXT, validate_policy
 from cleaner.config.lifecycle_model import (
     ActionType,
     CountType,
@@ -56,9 +56,9 @@ def age(status: str = "untagged", count_type: str = "sinceImagePushed", **more: 
     return {**base, **more}
 
 
-def problems(doc: object, *, allow_transition: bool = True, length: int = 200) -> list[str]:
+def problems(doc: object, *, length: int = 200) -> list[str]:
     issues = Issues()
-    policy = validate_policy(issues, "", doc, text_length=length, allow_transition=allow_transition)
+    policy = validate_policy(issues, "", doc, text_length=length)
     assert (policy is None) == bool(issues.problems)
     return [p.message if not p.path else str(p) for p in issues.problems]
 
@@ -116,12 +116,9 @@ def test_text_longer_than_ecr_takes_is_rejected() -> None:
     ]
 
 
-def test_transition_is_a_clear_error_where_it_cannot_be_carried_out() -> None:
+def test_a_transition_rule_is_valid() -> None:
     doc = {"rules": [rule(1, age("any", "sinceImagePulled"), type="transition", targetStorageClass="archive")]}  # fmt: skip
-    assert problems(doc, allow_transition=True) == []
-    assert problems(doc, allow_transition=False) == [
-        f"rules[0].action.type: {TRANSITION_NOT_SUPPORTED}"
-    ]
+    assert problems(doc) == []
 
 
 # What ECR's documentation shows as valid: each must pass, and come out as written.
@@ -203,12 +200,12 @@ def test_inline_errors_name_their_place_in_the_policy_file() -> None:
     ]
 
 
-def test_transition_in_a_policy_file_says_it_is_not_supported_yet() -> None:
-    doc = {"rules": [rule(1, age("any", "sinceImagePulled"), type="transition", targetStorageClass="archive")]}  # fmt: skip
-    (error,) = errors(config_with(json.dumps(doc)))
-    assert (
-        "policies[0].lifecycle_policy.rules[0].action.type: transition (archive) is not " in error
-    )
+def test_transition_in_a_policy_file_is_a_transition_to_archive() -> None:
+    config = load_config_text(config_with(json.dumps(TRANSITION)))
+    (policy,) = config.policies
+    assert policy.lifecycle is not None
+    (only,) = policy.lifecycle.rules
+    assert (only.action.type, only.action.target_storage_class) == ("transition", "archive")
 
 
 def test_rules_and_lifecycle_policy_together_are_an_error() -> None:
@@ -307,7 +304,7 @@ def test_schema_knows_the_validators_keys(where: str, keys: tuple[str, ...]) -> 
         (config_with(json.dumps({"lifecyclePolicyText": json.dumps(UNTAGGED)})), True),
         (config_with(json.dumps(json.dumps(UNTAGGED))), True),
         (config_with("{file: x.json, rules: []}"), False),
-        (config_with(json.dumps(TRANSITION)), False),
+        (config_with(json.dumps(TRANSITION)), True),
         (
             config_with(
                 json.dumps({"rules": [rule(1, type="expire", targetStorageClass="archive")]})

@@ -33,50 +33,42 @@ from cleaner.config.lifecycle_values import (
 from cleaner.config.shape import Key, Section, Shape
 
 MAX_TEXT = 30_720  # ECR's limit on lifecyclePolicyText, in characters
-TRANSITION_NOT_SUPPORTED = (
-    "transition (archive) is not supported yet: ecr-cleaner evaluates expire rules only; "
-    "keep transition rules in ECR, or use an expire rule"
-)
 
 
 def validate_policy(
-    issues: Issues, path: str, data: object, *, text_length: int, allow_transition: bool
+    issues: Issues, path: str, data: object, *, text_length: int
 ) -> LifecyclePolicy | None:
     """The policy document `data` (parsed JSON) as ECR would accept it, or None with every
     problem recorded under `path`. `text_length`: characters of the policy text as ECR
-    would receive it. `allow_transition`: False where transitions cannot be carried out."""
+    would receive it."""
     before = len(issues.problems)
     if text_length > MAX_TEXT:
         issues.add(path, f"the policy text is {text_length:,} characters; ECR takes {MAX_TEXT:,}")
     section = DOCUMENT.read(issues, path, data)
     if section is None or "rules" not in section:
         return None
-    rules = _rules(issues, key(path, "rules"), section.values["rules"], allow_transition)
+    rules = _rules(issues, key(path, "rules"), section.values["rules"])
     if len(issues.problems) > before or rules is None:
         return None
     return LifecyclePolicy(rules)
 
 
-def _rules(
-    issues: Issues, path: str, value: object, allow_transition: bool
-) -> tuple[LifecycleRule, ...] | None:
+def _rules(issues: Issues, path: str, value: object) -> tuple[LifecycleRule, ...] | None:
     items = f.non_empty_list(issues, path, value, "lifecycle rules")
     paths = [item(path, i) for i in range(len(items or []))]
-    parsed = [
-        _rule(issues, p, raw, allow_transition) for p, raw in zip(paths, items or [], strict=True)
-    ]
+    parsed = [_rule(issues, p, raw) for p, raw in zip(paths, items or [], strict=True)]
     check_together(issues, [(p, Facts.of(raw)) for p, raw in zip(paths, items or [], strict=True)])
     if items is None or None in parsed:
         return None
     return tuple(sorted((r for r in parsed if r), key=lambda r: r.priority))
 
 
-def _rule(issues: Issues, path: str, value: object, allow_transition: bool) -> LifecycleRule | None:
+def _rule(issues: Issues, path: str, value: object) -> LifecycleRule | None:
     section = RULE.read(issues, path, value)
-    return _build_rule(section, allow_transition) if section is not None else None
+    return _build_rule(section) if section is not None else None
 
 
-def _build_rule(section: Section, allow_transition: bool) -> LifecycleRule | None:
+def _build_rule(section: Section) -> LifecycleRule | None:
     issues, path = section.issues, section.path
     before = len(issues.problems)
     priority = section.field("rulePriority")
@@ -84,7 +76,7 @@ def _build_rule(section: Section, allow_transition: bool) -> LifecycleRule | Non
     selection = section.field("selection")
     action = section.field("action")
     if action is not None and selection is not None:
-        _check_action(issues, path, selection, action, allow_transition)
+        _check_action(issues, path, selection, action)
     if len(issues.problems) > before or priority is None or action is None or selection is None:
         return None
     status, prefixes, patterns, storage, count_type, number = selection
@@ -154,7 +146,6 @@ def _check_action(
     path: str,
     selection: _Selection,
     action: LifecycleAction,
-    allow_transition: bool,
 ) -> None:
     storage, count_type = selection[3], selection[4]
     here = key(path, "selection")
@@ -163,11 +154,8 @@ def _check_action(
         issues.add(key(here, "countType"), f"{message} only through archive)")
     if count_type is CountType.SINCE_IMAGE_TRANSITIONED and action.type is not ActionType.EXPIRE:
         issues.add(key(here, "countType"), "sinceImageTransitioned only with action type expire")
-    if action.type is ActionType.TRANSITION:
-        if storage is StorageClass.ARCHIVE:
-            issues.add(key(here, "storageClass"), "transition needs storageClass standard")
-        if not allow_transition:
-            issues.add(key(path, "action.type"), TRANSITION_NOT_SUPPORTED)
+    if action.type is ActionType.TRANSITION and storage is StorageClass.ARCHIVE:
+        issues.add(key(here, "storageClass"), "transition needs storageClass standard")
 
 
 _TAGS: JSON = {"type": "array", "minItems": 1, "items": f.STRING_SCHEMA}
@@ -210,10 +198,10 @@ SELECTION = Shape(
 )
 ACTION = Shape(
     {
-        # A policy file cannot carry out transitions yet: its schema offers expire only.
         "type": Key(
-            enum_check(ActionType, {"enum": [ActionType.EXPIRE.value]}),
-            "expire: delete the image (transition to archive is not supported yet).",
+            enum_check(ActionType),
+            "expire: delete the image; transition: move it to archive storage (ecr-cleaner"
+            " archives it with UpdateImageStorageClass, like a rule with action: archive).",
             required=True,
         ),
         "targetStorageClass": Key(
@@ -250,11 +238,11 @@ DOCUMENT = Shape(
     {
         "rules": Key(
             Check(
-                lambda issues, path, value: _rules(issues, path, value, allow_transition=False),
+                _rules,
                 {
                     "type": "array",
                     "minItems": 1,
-                    "items": RULE.reader(lambda section: _build_rule(section, False)),
+                    "items": RULE.reader(_build_rule),
                 },
             ),
             "ECR lifecycle rules; applied by rulePriority, lowest first.",

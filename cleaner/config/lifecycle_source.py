@@ -53,11 +53,11 @@ def _lifecycle_policy(issues: Issues, path: str, value: object) -> LifecyclePoli
     return None
 
 
-def policy_from_text(text: str, *, allow_transition: bool = True) -> LifecyclePolicy:
+def policy_from_text(text: str) -> LifecyclePolicy:
     """ECR's lifecycle policy text (as GetLifecyclePolicy returns it) as a policy; raises
     ValueError with every problem, one a line."""
     issues = Issues()
-    policy = _from_text(issues, "", text, "", allow_transition=allow_transition)
+    policy = _from_text(issues, "", text, "")
     if policy is None:
         raise ValueError("\n".join(p.message if not p.path else str(p) for p in issues.problems))
     return policy
@@ -81,16 +81,14 @@ def _from_file(issues: Issues, path: str, file: Path, name: str) -> LifecyclePol
     return policy
 
 
-def _from_text(
-    issues: Issues, path: str, text: str, name: str, *, allow_transition: bool = False
-) -> LifecyclePolicy | None:
+def _from_text(issues: Issues, path: str, text: str, name: str) -> LifecyclePolicy | None:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         issues.add(path, f"not valid JSON ({exc.msg} at {where})")
         return None
-    return _from_document(issues, path, data, name, len(text), allow_transition=allow_transition)
+    return _from_document(issues, path, data, name, len(text))
 
 
 def _from_document(
@@ -99,8 +97,6 @@ def _from_document(
     data: object,
     name: str,
     length: int,
-    *,
-    allow_transition: bool = False,
 ) -> LifecyclePolicy | None:
     if isinstance(data, dict) and TEXT_KEY in data:
         section = RESPONSE.read(issues, path, data)
@@ -108,10 +104,8 @@ def _from_document(
         if text is None:
             return None
         here = key(path, TEXT_KEY)
-        return _from_text(issues, here, text, name, allow_transition=allow_transition)
-    return validate_policy(
-        issues, path, data, text_length=length, allow_transition=allow_transition
-    )
+        return _from_text(issues, here, text, name)
+    return validate_policy(issues, path, data, text_length=length)
 
 
 def _compact(value: object) -> str:

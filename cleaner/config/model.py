@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
-from cleaner.config.lifecycle_model import LifecyclePolicy
+from cleaner.config.lifecycle_model import LifecyclePolicy, StorageClass
 from cleaner.config.notify_model import Notification, ReportSettings
 
 REGEX_PREFIX = "re:"
@@ -140,6 +140,8 @@ class Policy:
     @property
     def lists_archived(self) -> bool:
         """Whether its repositories' archived images must be listed too."""
+        if self.lifecycle is not None:
+            return any(r.storage_class is StorageClass.ARCHIVE for r in self.lifecycle.rules)
         return any(rule.select.storage is Storage.ARCHIVED for rule in self.rules)
 
 

@@ -136,8 +136,7 @@ def _apply_rules(
     claims = Claims()
     if policy.lifecycle is not None:
         images = [f.image for f in fates.values()]
-        names, rounds = lifecycle_rounds(policy.lifecycle, images, now, claims)
-        archives = [False] * len(names)  # transition rules are refused at validation
+        names, rounds, archives = lifecycle_rounds(policy.lifecycle, images, now, claims)
     else:
         rounds = run_rules(policy.rules, [f.image for f in fates.values()], now, claims)
         names = [rule.name for rule in policy.rules]

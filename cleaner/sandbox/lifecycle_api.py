@@ -56,7 +56,7 @@ def check_text(text: object) -> None:
             f"{where}: 'Member must have length between {MIN_TEXT} and {MAX_TEXT}' (got {size})",
         )
     try:
-        policy_from_text(text, allow_transition=True)
+        policy_from_text(text)
     except ValueError as exc:
         raise ApiError(
             "InvalidParameterException", f"{where}: 'Lifecycle policy validation failure: {exc}'"

@@ -61,7 +61,7 @@ def ecr_rule(
 
 
 def lifecycle(*rules: Doc) -> LifecyclePolicy:
-    return policy_from_text(json.dumps({"rules": list(rules)}), allow_transition=True)
+    return policy_from_text(json.dumps({"rules": list(rules)}))
 
 
 def image(

@@ -338,9 +338,7 @@ def passes_ecr_validation(result: Export) -> None:
         return
     text = result.policy.text(indent=2)
     issues = Issues()
-    parsed = validate_policy(
-        issues, "", json.loads(text), text_length=len(text), allow_transition=False
-    )
+    parsed = validate_policy(issues, "", json.loads(text), text_length=len(text))
     assert parsed == result.policy, issues.errors
 
 
@@ -422,3 +420,40 @@ def test_the_round_trip_sees_exact_exports_often() -> None:
 
     count()
     assert sum(found) >= len(found) // 3
+
+
+def test_archive_rules_export_as_transitions_and_archive_class_rules() -> None:
+    result = export(
+        "[{name: quarantine, select: {tag_status: untagged}, expire: {pushed_before: 30d},"
+        " action: archive},"
+        " {name: purge, select: {tag_status: untagged, storage: archived},"
+        " expire: {archived_before: 90d}}]"
+    )
+    assert result.exact, result.approximations
+    assert rules_of(result) == [
+        {
+            "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 30},
+            "action": {"type": "transition", "targetStorageClass": "archive"},
+        },
+        {
+            "selection": {"tagStatus": "untagged", "storageClass": "archive", "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": 90},
+            "action": {"type": "expire"},
+        },
+    ]  # fmt: skip
+    passes_ecr_validation(result)
+
+
+def test_an_archive_rule_by_last_pull_exports_as_since_image_pulled() -> None:
+    result = export(
+        "[{name: cold, select: {tag_status: any}, expire: {not_pulled_for: 60d}, action: archive}]"
+    )
+    assert result.exact, result.approximations
+    ((only),) = rules_of(result)
+    assert only["selection"] == {
+        "tagStatus": "any",
+        "countType": "sinceImagePulled",
+        "countUnit": "days",
+        "countNumber": 60,
+    }
+    assert only["action"] == {"type": "transition", "targetStorageClass": "archive"}
+    passes_ecr_validation(result)

@@ -71,7 +71,7 @@ def policies(draw: st.DrawFn) -> LifecyclePolicy:
         rules.append(ecr_rule(61, draw(st.sampled_from(["any", "untagged"])), count, n, storage="archive"))  # fmt: skip
     issues = Issues()
     doc = {"rules": draw(st.permutations(rules))}
-    policy = validate_policy(issues, "", doc, text_length=len(json.dumps(doc)), allow_transition=True)  # fmt: skip
+    policy = validate_policy(issues, "", doc, text_length=len(json.dumps(doc)))  # fmt: skip
     assert policy is not None, issues.errors
     return policy
 

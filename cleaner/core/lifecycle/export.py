@@ -20,10 +20,13 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from cleaner.config.lifecycle_model import (
+    ActionType,
     CountType,
+    LifecycleAction,
     LifecyclePolicy,
     LifecycleRule,
     LifecycleTagStatus,
+    StorageClass,
 )
 from cleaner.config.model import (
     REGEX_PREFIX,
@@ -32,6 +35,8 @@ from cleaner.config.model import (
     OrphanedReferrers,
     Policy,
     Rule,
+    RuleAction,
+    Storage,
     TagStatus,
 )
 
@@ -61,8 +66,13 @@ class _Draft:
     rules: list[LifecycleRule] = field(default_factory=list)
     approximations: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    tagged_taken: bool = False  # an earlier rule selects every tagged image
-    untagged_taken: bool = False
+    # Storage classes in which an earlier rule selects every tagged (untagged) image:
+    # ECR's rules of one storage class never see the other's images.
+    tagged_taken: set[StorageClass] = field(default_factory=set)
+    untagged_taken: set[StorageClass] = field(default_factory=set)
+    # What the rule being translated does, and to which storage class.
+    action: LifecycleAction = field(default_factory=LifecycleAction)
+    storage: StorageClass = StorageClass.STANDARD
 
     def differ(self, text: str) -> None:
         """Something ECR cannot express: the export is approximate."""
@@ -75,7 +85,15 @@ class _Draft:
         self, status: LifecycleTagStatus, count: tuple[CountType, int], patterns: tuple[str, ...]
     ) -> None:
         self.rules.append(
-            LifecycleRule(len(self.rules) + 1, status, count[0], count[1], tag_patterns=patterns)
+            LifecycleRule(
+                len(self.rules) + 1,
+                status,
+                count[0],
+                count[1],
+                action=self.action,
+                tag_patterns=patterns,
+                storage_class=self.storage,
+            )
         )
 
 
@@ -142,10 +160,21 @@ def _protections(policy: Policy, limits: Limits, draft: _Draft, keeps: int) -> N
 def _rule(rule: Rule, draft: _Draft) -> None:
     """One of our rules as ECR rules, mirroring which images earlier rules already took."""
     where = f"rule {rule.name!r}"
+    # action: archive is ECR's transition to archive; rules on archived images are rules
+    # of ECR's archive storage class.
+    archiving = rule.action is RuleAction.ARCHIVE
+    draft.action = LifecycleAction(
+        ActionType.TRANSITION if archiving else ActionType.EXPIRE,
+        StorageClass.ARCHIVE if archiving else None,
+    )
+    archived = rule.select.storage is Storage.ARCHIVED
+    draft.storage = StorageClass.ARCHIVE if archived else StorageClass.STANDARD
     count = _count(rule, draft, where)
     status = rule.select.tag_status
-    tagged = status in (TagStatus.TAGGED, TagStatus.ANY) and not draft.tagged_taken
-    untagged = status in (TagStatus.UNTAGGED, TagStatus.ANY) and not draft.untagged_taken
+    tagged = status in (TagStatus.TAGGED, TagStatus.ANY) and draft.storage not in draft.tagged_taken
+    untagged = (
+        status in (TagStatus.UNTAGGED, TagStatus.ANY) and draft.storage not in draft.untagged_taken
+    )
     if not (tagged or untagged):
         draft.note(f"{where}: left out, earlier rules select everything it would")
         return
@@ -163,8 +192,10 @@ def _rule(rule: Rule, draft: _Draft) -> None:
     else:
         draft.add(LifecycleTagStatus.UNTAGGED, count, ())
     # As in the planner: a rule without `tags` takes every tag no earlier rule took.
-    draft.tagged_taken |= tagged and rule.select.tags is None
-    draft.untagged_taken |= untagged
+    if tagged and rule.select.tags is None:
+        draft.tagged_taken.add(draft.storage)
+    if untagged:
+        draft.untagged_taken.add(draft.storage)
 
 
 def _tag_subsets(rule: Rule, draft: _Draft, count: tuple[CountType, int], where: str) -> None:
@@ -212,6 +243,19 @@ def _count(rule: Rule, draft: _Draft, where: str) -> tuple[CountType, int]:
             )
         return CountType.IMAGE_COUNT_MORE_THAN, keep.most_recent
     assert expire is not None  # the loader requires keep or expire
+    if expire.archived_before is not None:
+        if expire.pushed_before is not None or expire.not_pulled_for is not None:
+            draft.differ(f"{where}: ECR counts one age per rule; archived_before only")
+        return CountType.SINCE_IMAGE_TRANSITIONED, _days(
+            expire.archived_before, draft, f"{where}: archived_before"
+        )
+    if expire.not_pulled_for is not None and draft.action.type is ActionType.TRANSITION:
+        if expire.pushed_before is not None:
+            draft.differ(f"{where}: ECR counts one age per rule; not_pulled_for only")
+        # ECR's sinceImagePulled counts from the push when never pulled, like ours.
+        return CountType.SINCE_IMAGE_PULLED, _days(
+            expire.not_pulled_for, draft, f"{where}: not_pulled_for"
+        )
     if expire.not_pulled_for is not None:
         what = "its images are kept" if expire.pushed_before is None else "pushed_before only"
         draft.differ(
@@ -220,11 +264,17 @@ def _count(rule: Rule, draft: _Draft, where: str) -> tuple[CountType, int]:
         )
     if expire.pushed_before is None:
         return CountType.SINCE_IMAGE_PUSHED, KEEP_DAYS
-    # Whole days, rounded up (so ECR expires no more), and at least the 1 ECR takes.
-    days = max(1, -(-expire.pushed_before // DAY))
-    if expire.pushed_before != days * DAY:
-        draft.differ(f"{where}: pushed_before is not whole days; ECR counts days, so {days}d")
-    return CountType.SINCE_IMAGE_PUSHED, days
+    return CountType.SINCE_IMAGE_PUSHED, _days(
+        expire.pushed_before, draft, f"{where}: pushed_before"
+    )
+
+
+def _days(age: timedelta, draft: _Draft, what: str) -> int:
+    """Whole days, rounded up (so ECR acts on no more), and at least the 1 ECR takes."""
+    days = max(1, -(-age // DAY))
+    if age != days * DAY:
+        draft.differ(f"{what} is not whole days; ECR counts days, so {days}d")
+    return days
 
 
 def _globs(rule: Rule, draft: _Draft, where: str) -> list[str]:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from cleaner.config.lifecycle_model import ActionType, LifecyclePolicy
 from cleaner.core.lifecycle.evaluate import evaluate
-from cleaner.core.model import Image
+from cleaner.core.model import Image, ImageStatus
 from cleaner.core.rules import Claims, Decision, Verdict
 
 RULE_NAME = "lifecycle rule {priority}"  # an action's `rule`
@@ -22,19 +22,24 @@ ECR_RULE = "ECR rule {priority}"  # how kept images name the rule
 
 def lifecycle_rounds(
     policy: LifecyclePolicy, images: Sequence[Image], now: datetime, claims: Claims
-) -> tuple[list[str], list[list[Verdict]]]:
-    """Rule names and each rule's verdicts, in priority order, as `rules.run_rules` gives
-    them; records what the rules selected in `claims` (for the pseudo-rules after them)."""
-    verdicts = evaluate(policy, images, now)
+) -> tuple[list[str], list[list[Verdict]], list[bool]]:
+    """Rule names, each rule's verdicts and whether it archives (a `transition`), in
+    priority order, as `rules.run_rules` gives them; records what the rules selected in
+    `claims` (for the pseudo-rules after them).
+
+    Archived images are in archive storage for ECR's rules (`storageClass: archive`);
+    images on their way back (ACTIVATING) are in neither, as ECR acts on neither."""
+    seen = [i for i in images if i.status is not ImageStatus.ACTIVATING]
+    archived = {
+        i.digest: i.archived_at or i.pushed_at for i in seen if i.status is ImageStatus.ARCHIVED
+    }
+    verdicts = evaluate(policy, seen, now, archived=archived)
     position = {rule.priority: i for i, rule in enumerate(policy.rules)}
     rounds: list[list[Verdict]] = [[] for _ in policy.rules]
-    for image in sorted(images, key=lambda i: i.digest):
+    for image in sorted(seen, key=lambda i: i.digest):
         found = verdicts.get(image.digest)
         if found is None:
             continue
-        if found.acts and found.rule.action.type is not ActionType.EXPIRE:
-            # The validator turns transition rules down until archiving exists.
-            raise ValueError(f"cannot plan a {found.rule.action.type} action")
         name = ECR_RULE.format(priority=found.rule.priority)
         decision = Decision(found.acts, found.reason if found.acts else f"{name}: {found.reason}")
         tags = dict.fromkeys(image.tags, decision)
@@ -44,7 +49,8 @@ def lifecycle_rounds(
         untagged = None if image.tags else decision
         rounds[position[found.rule.priority]].append(Verdict(image.digest, tags, untagged))
     names = [RULE_NAME.format(priority=rule.priority) for rule in policy.rules]
-    return names, rounds
+    archives = [rule.action.type is ActionType.TRANSITION for rule in policy.rules]
+    return names, rounds, archives
 
 
 def kept_reason(rule: str, reason: str, protections: Sequence[str]) -> str:
