@@ -13,7 +13,7 @@ from bench.common import NOW, policy, quiet_logs
 from cleaner.aws.clients import Clients
 from cleaner.aws.ecr import ManifestCache
 from cleaner.config.load import load_config_text
-from cleaner.core.model import ActionKind, RepositoryPlan
+from cleaner.core.model import ActionKind, RepositoryPlan, RepositoryRef
 from cleaner.run.pipeline import run_once
 from cleaner.sandbox import Sandbox
 
@@ -62,7 +62,8 @@ def index_batches(sandbox: Sandbox, cache: ManifestCache) -> int:
     with sandbox.store.lock:
         for registry in sandbox.store._registries.values():  # bench-only peek
             for repo in registry.values():
-                fresh = [d for d, i in repo.images.items() if i.is_index and cache.get(d) is None]
+                known = cache.known(RepositoryRef(repo.region, repo.registry_id, repo.name))
+                fresh = [d for d, i in repo.images.items() if i.is_index and d not in known]
                 calls += math.ceil(len(fresh) / BATCH)
     return calls
 

@@ -9,6 +9,7 @@ from typing import Any
 from botocore.config import Config as BotoConfig
 from botocore.utils import parse_timestamp
 
+from cleaner.aws import fast_parse
 from cleaner.aws.credentials import Role, TimeFetcher, assumed_session
 from cleaner.aws.retries import CONNECT_TIMEOUT, watch_retries
 from cleaner.config.model import Target
@@ -53,6 +54,9 @@ class Clients:
         import boto3
 
         self.session: Any = session or boto3.session.Session()
+        # Another process can make the same clients from its own environment only if
+        # nothing was handed in here (see cleaner/run/processes.py).
+        self.portable = session is None and time_fetcher is None
         self._time_fetcher = time_fetcher  # for the credentials' expiry; tests inject it
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str, Role | None, str], Any] = {}
@@ -86,6 +90,8 @@ class Clients:
                 utc_timestamps(session)
                 client = session.client(service, region_name=region, config=config or CLIENT_CONFIG)
                 watch_retries(client)
+                if service == "ecr":
+                    fast_parse.register(client, _utc_timestamp)
                 self._clients[key] = client
             return self._clients[key]
 

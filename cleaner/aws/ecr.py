@@ -38,20 +38,48 @@ class DeleteResult:
 
 
 class ManifestCache:
-    """Index digest → child digests. Manifests are immutable by digest, so an entry never
-    goes stale; `serve` keeps one cache across runs."""
+    """Index digest -> child digests, per repository, kept across runs by `serve`.
+
+    Manifests are immutable by digest, so an entry never goes stale; but an index
+    deleted from its repository must not stay forever (CI pushing thousands of
+    multi-arch images a day would grow a long-running process by gigabytes a year).
+    So each inventory replaces its repository's entries with exactly the indexes the
+    repository still holds, and `keep_only` forgets repositories a run no longer sees.
+    Per repository, an index pushed to two repositories is read once for each: a small
+    price for knowing, without reference counts, what nothing holds any longer.
+
+    One repository is inventoried by one thread at a time, and replacing its entries is
+    one dict assignment, so threads need no lock here."""
 
     def __init__(self) -> None:
-        self._children: dict[str, tuple[str, ...]] = {}
+        self._repositories: dict[RepositoryRef, dict[str, tuple[str, ...]]] = {}
 
-    def get(self, digest: str) -> tuple[str, ...] | None:
-        return self._children.get(digest)
+    def known(self, repository: RepositoryRef) -> Mapping[str, tuple[str, ...]]:
+        """The children of the repository's indexes as last read (empty if never)."""
+        return self._repositories.get(repository, {})
 
-    def put(self, digest: str, children: tuple[str, ...]) -> None:
-        self._children[digest] = children
+    def keep(self, repository: RepositoryRef, children: dict[str, tuple[str, ...]]) -> None:
+        """What the repository holds now: its indexes and their children, nothing else."""
+        self._repositories[repository] = children
+
+    def keep_only(self, repositories: Iterable[RepositoryRef]) -> None:
+        """Forget every repository but these (the ones the last run reported)."""
+        wanted = set(repositories)
+        for repository in [r for r in self._repositories if r not in wanted]:
+            del self._repositories[repository]
+
+    def export(
+        self, repositories: Iterable[RepositoryRef]
+    ) -> dict[RepositoryRef, dict[str, tuple[str, ...]]]:
+        """These repositories' entries, to hand to another process."""
+        return {r: self._repositories[r] for r in repositories if r in self._repositories}
+
+    def absorb(self, entries: Mapping[RepositoryRef, dict[str, tuple[str, ...]]]) -> None:
+        """Entries another process read (see `export`)."""
+        self._repositories.update(entries)
 
     def __len__(self) -> int:
-        return len(self._children)
+        return sum(len(c) for c in list(self._repositories.values()))
 
 
 def image_from_detail(detail: Mapping[str, Any]) -> Image:
@@ -165,18 +193,21 @@ class Registry:
                 images[image.digest] = image
         active = ImageStatus.ACTIVE
         indexes = [d for d, i in images.items() if i.is_index and i.status is active]
-        children = self.index_children(repository.name, indexes, cache)
+        children = self.index_children(repository, indexes, cache)
         return Inventory(repository, images, children)
 
     def index_children(
-        self, repository: str, digests: Sequence[str], cache: ManifestCache
+        self, repository: RepositoryRef, digests: Sequence[str], cache: ManifestCache
     ) -> dict[str, tuple[str, ...]]:
-        """Children of each index, reading only manifests not in the cache (≤100 a call)."""
-        missing = [d for d in digests if cache.get(d) is None]
+        """Children of each index, reading only manifests not in the cache (<=100 a
+        call); the cache then holds exactly these indexes for the repository."""
+        known = cache.known(repository)
+        result = {d: known[d] for d in digests if d in known}
+        missing = [d for d in digests if d not in result]
         for chunk in _chunks(missing, BATCH_SIZE):
             self.limiter.acquire()
             response = self.client.batch_get_image(
-                **self._ids(repository),
+                **self._ids(repository.name),
                 imageIds=[{"imageDigest": d} for d in chunk],
                 acceptedMediaTypes=ACCEPTED_MEDIA_TYPES,
             )
@@ -186,19 +217,18 @@ class Registry:
                         f"index {image['imageId'].get('imageDigest')} came back as "
                         f"{image.get('imageManifestMediaType')}, not as an index"
                     )
-                cache.put(image["imageId"]["imageDigest"], _children_of(image["imageManifest"]))
+                result[image["imageId"]["imageDigest"]] = _children_of(image["imageManifest"])
             for failure in response.get("failures", []):
                 raise ManifestUnreadable(
                     f"cannot read index {failure['imageId'].get('imageDigest')}: "
                     f"{failure.get('failureCode')} {failure.get('failureReason', '')}".strip()
                 )
-        result: dict[str, tuple[str, ...]] = {}
-        for digest in digests:
-            children = cache.get(digest)
-            if children is None:
+        for digest in missing:
+            if digest not in result:
                 raise ManifestUnreadable(f"index {digest} was not returned by BatchGetImage")
-            result[digest] = children
-        return result
+        ordered = {d: result[d] for d in digests}
+        cache.keep(repository, ordered)
+        return ordered
 
     def lifecycle_policy(self, repository: str) -> str | None:
         """The repository's ECR lifecycle policy text, or None if it has none."""
