@@ -109,3 +109,27 @@ def test_archive_small_archives_and_restores_everything() -> None:
     assert result["archive"]["calls"]["UpdateImageStorageClass"] == 150
     assert (result["restore"]["images_restored"], result["restore"]["failed"]) == (150, 0)
     assert result["archive"]["peak_calls_in_flight"] <= result["concurrency"]
+
+
+def test_serve_soak_small_keeps_the_cache_to_what_the_registry_holds() -> None:
+    from bench import serve_soak
+
+    result = serve_soak.main(20)
+    assert result["exit_codes"] == [0]
+    low, high = result["cache_entries_after_warmup"]
+    assert low == high  # pushed and deleted indexes come and go; the cache follows
+
+
+def test_parse_cost_compares_the_same_images() -> None:
+    from bench import parse_cost
+
+    result = parse_cost.main(2)  # asserts both parsers give the same Images
+    assert result["compiled_ms"] > 0 and result["botocore_ms"] > 0
+
+
+def test_list_plan_cpu_small_lists_and_plans_every_image() -> None:
+    from bench import list_plan_cpu
+
+    result = list_plan_cpu.main(2, 1)
+    assert result["images"] >= 2 * list_plan_cpu.PER_REPOSITORY
+    assert result["cpu_ms_per_1000_images"] > 0
