@@ -17,6 +17,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check cleaner tests bench docs
 	$(BIN)/ruff format --check cleaner tests bench docs
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/lint-imports  # the layering: pyproject.toml's [tool.importlinter] contracts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -52,7 +53,7 @@ sandbox: $(STAMP)
 	$(BIN)/ecr-cleaner sandbox --seed demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
 
 # Builds the image with buildah (installed with apt-get if missing; needs root) on a
 # Debian base made locally with debootstrap, then runs it. See .ci/container-check.

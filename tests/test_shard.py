@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cleaner.core.model import RepositoryRef
-from cleaner.run.shard import Shard, ShardError, parse_shard, resolve_shard, shard_of
+from cleaner.core.model import RepositoryRef, Shard, shard_of
+from cleaner.run.shard import ShardError, parse_shard, resolve_shard
 
 repositories = st.builds(
     RepositoryRef,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,29 @@ class ImageStatus(StrEnum):
     ACTIVE = "ACTIVE"
     ARCHIVED = "ARCHIVED"
     ACTIVATING = "ACTIVATING"
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """Shard `index` of `count`: each repository belongs to exactly one, by a hash of its
+    registry, region and name, so it stays in its shard from run to run (while the
+    count stays the same)."""
+
+    index: int
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+    def owns(self, repository: RepositoryRef) -> bool:
+        return shard_of(repository, self.count) == self.index
+
+
+def shard_of(repository: RepositoryRef, count: int) -> int:
+    # sha256, not hash(): Python salts str hashes per process, and every process of a
+    # sharded run must compute the same partition.
+    key = f"{repository.registry_id}/{repository.region}/{repository.name}".encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % count
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,7 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from cleaner.config.notify_model import DEFAULT_STORAGE_PRICE
-from cleaner.core.model import ActionKind, RepositoryPlan, Status
-from cleaner.run.shard import Shard
+from cleaner.core.model import ActionKind, RepositoryPlan, Shard, Status
 
 # AWS bills storage per GB-month with GB = 2**30 bytes (the GiB the table prints).
 BYTES_PER_GB = 2**30

@@ -19,7 +19,7 @@ from cleaner.errors import error_text
 from cleaner.inuse.reader import TargetClients
 from cleaner.report.audit import AuditReport, RepositoryAudit
 from cleaner.run.scan import Planned, Planner, in_pool
-from cleaner.run.shard import Shard
+from cleaner.core.model import Shard
 
 log = structlog.get_logger("cleaner.run.audit")
 

@@ -13,7 +13,7 @@ import structlog
 
 from cleaner.aws.ecr import ManifestCache
 from cleaner.config.model import Config
-from cleaner.core.model import RepositoryPlan, Status
+from cleaner.core.model import RepositoryPlan, Shard, Status
 from cleaner.core.planner import check_max_deletions
 from cleaner.errors import error_text
 from cleaner.exitcodes import ExitCode
@@ -22,7 +22,6 @@ from cleaner.report.model import RepositoryCounts, RunReport
 from cleaner.run.executor import NOT_ATTEMPTED, execute
 from cleaner.run.progress import Progress
 from cleaner.run.scan import Pacing, Planned, Planner, in_pool
-from cleaner.run.shard import Shard
 from cleaner.run.stopping import StopRequest
 
 log = structlog.get_logger("cleaner.run.pipeline")

@@ -21,13 +21,12 @@ import structlog
 from cleaner.aws.ecr import ManifestCache, Registry
 from cleaner.aws.pacing import RateLimiter, Unlimited
 from cleaner.config.model import Config, InUseSource, OrphanedReferrers, Policy, Target
-from cleaner.core.model import RepositoryPlan, RepositoryRef
+from cleaner.core.model import RepositoryPlan, RepositoryRef, Shard
 from cleaner.core.planner import plan_repository
 from cleaner.core.references import Usage, UsageIndex, resolve_in_use
 from cleaner.errors import error_text
 from cleaner.inuse.reader import InUseReader, InUseUnavailable, TargetClients
 from cleaner.run.progress import Progress
-from cleaner.run.shard import Shard
 from cleaner.run.stopping import StopRequest
 
 log = structlog.get_logger("cleaner.run.pipeline")

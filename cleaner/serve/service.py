@@ -32,6 +32,7 @@ from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped
 from cleaner.aws.clients import Clients
 from cleaner.aws.ecr import ManifestCache
 from cleaner.config.model import Config
+from cleaner.core.model import Shard
 from cleaner.errors import error_text
 from cleaner.exitcodes import ExitCode
 from cleaner.notify.message import RunOutcome
@@ -40,7 +41,6 @@ from cleaner.report.directory import ReportDirectory
 from cleaner.report.model import Summary
 from cleaner.run.pipeline import ClientSource, RunResult, run_once
 from cleaner.run.progress import Progress
-from cleaner.run.shard import Shard
 from cleaner.run.stopping import StopRequest
 from cleaner.serve.http import HealthServer
 from cleaner.serve.metrics import Metrics, outcome_of

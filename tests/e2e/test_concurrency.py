@@ -14,9 +14,9 @@ from cleaner.aws.clients import Clients
 from cleaner.cli import main
 from cleaner.config.load import parse_config
 from cleaner.config.model import Config
+from cleaner.core.model import Shard
 from cleaner.run.pipeline import run_once
 from cleaner.run.scan import Pacing
-from cleaner.run.shard import Shard
 from cleaner.sandbox import Sandbox, Seeder
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
