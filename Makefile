@@ -4,8 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo sandbox bench bench-sandbox clean container lock schema \
-	chromium browser-test screenshots
+.PHONY: test test-fast lint typecheck pytest demo sandbox bench bench-sandbox clean container lock \
+	schema chromium browser-test screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ test: lint typecheck pytest
 # after adding or changing a key; a test fails while the shipped file is stale.
 schema: $(STAMP)
 	$(BIN)/python -m cleaner.config.schema --write
+
+# The inner loop: every test but those marked slow (property tests at full size, the
+# benchmarks' smoke runs, subprocesses stopped by signals, anything over about a
+# second). MEASURED_FAST_LOOP. `make test` still runs everything.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
 
 demo: $(STAMP)
 	$(BIN)/ecr-cleaner demo

@@ -4,6 +4,7 @@ that answers ECR itself, the way ECR does (docs/sandbox.md says where moto diffe
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -34,6 +35,13 @@ _SIGNED_SERVICE = re.compile(r"Credential=[^/,\s]+/[^/]+/[^/]+/([^/]+)/")
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
+
+
+@functools.cache
+def _model_loader() -> Any:
+    from botocore.loaders import create_loader
+
+    return create_loader()
 
 
 def _account_for(access_key: str, environ: Environ) -> str:
@@ -248,6 +256,9 @@ class Sandbox:
         import boto3
 
         session: Any = boto3.session.Session()
+        # One botocore Loader for every such session: the service models are read-only,
+        # and parsing them again for each client was most of a sandbox test's CPU.
+        session._session.register_component("data_loader", _model_loader())
         return session.client(
             service,
             region_name=region,

@@ -111,6 +111,7 @@ def test_each_registry_is_cleaned_with_its_own_roles_credentials(
         assert left(sb, CALLER, region) == set(seeded[(CALLER, region)].values())
 
 
+@pytest.mark.slow  # ~2 s
 def test_in_use_sources_read_each_account_through_its_role(
     sb: Sandbox, seeded: dict[tuple[str, str], dict[str, str]]
 ) -> None:

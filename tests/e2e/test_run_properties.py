@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,8 @@ from cleaner.config.load import load_config_text
 from cleaner.core.model import ActionKind, Status
 from cleaner.run.pipeline import run_once
 from cleaner.sandbox import Sandbox, Seeder
+
+pytestmark = pytest.mark.slow  # a property test over the sandbox: ~10 s
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 TAGS = [
