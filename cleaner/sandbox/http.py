@@ -89,10 +89,10 @@ class HttpServer:
         from waitress.server import BaseWSGIServer, create_server
 
         self.app = SandboxApp(app)
-        channels: dict[int, Any] = {}  # waitress's asyncore map: every open socket
+        self._channels: dict[int, Any] = {}  # waitress's asyncore map: every open socket
         server = create_server(
             self.app,
-            map=channels,
+            map=self._channels,
             host=host,
             port=port,
             threads=THREADS,
@@ -100,14 +100,19 @@ class HttpServer:
             # A page of 1,000 image details or 100 manifests stays in memory, not in a
             # temporary file.
             outbuf_overflow=64 * 1024 * 1024,
+            # poll(2), not select(2): a long test session may hold more than 1,024 files.
+            asyncore_use_poll=True,
             ident="ecr-sandbox",
         )
         assert isinstance(server, BaseWSGIServer)  # one host: one socket
         self._server = server
-        self._channels = channels
+        # An asyncore dispatcher (the stubs type it as an int): a write to it wakes the loop.
+        self._trigger: Any = server.trigger
         bound_host, bound_port = server.getsockname()[:2]
         self.server_address = (str(bound_host), int(bound_port))
-        self._thread = threading.Thread(target=server.run, daemon=True)
+        self._lock = threading.Lock()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
 
     @property
     def connections_accepted(self) -> int:
@@ -117,16 +122,24 @@ class HttpServer:
         self._thread.start()
 
     def stop(self) -> None:
-        server = self._server
-        trigger: Any = server.trigger  # typed as an int by the stubs; an asyncore dispatcher
-
-        # On the server's own thread: its asyncore loop is not thread-safe.
-        def close_everything() -> None:
-            for channel in list(self._channels.values()):
-                if channel is not server and channel is not trigger:
-                    channel.handle_close()  # idle keep-alive connections too
-            server.close()  # the listening socket and the trigger: the loop ends
-
-        trigger.pull_trigger(close_everything)
+        with self._lock:  # the loop closes the trigger only once this write is done
+            self._stopping = True
+            self._trigger.pull_trigger()
         self._thread.join()
+
+    def _serve(self) -> None:
+        from waitress import wasyncore
+
+        server = self._server
+        while True:
+            wasyncore.loop(timeout=1.0, use_poll=True, map=self._channels, count=1)
+            with self._lock:
+                if self._stopping:
+                    break
+        # Everything closes on this thread (asyncore is not thread-safe), and only once
+        # the workers are gone: each pulls the trigger when it finishes a request.
         server.task_dispatcher.shutdown()
+        for channel in list(self._channels.values()):
+            if channel is not server and channel is not self._trigger:
+                channel.handle_close()  # idle keep-alive connections too
+        server.close()  # the listening socket and the trigger
