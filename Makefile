@@ -48,7 +48,7 @@ schema: $(STAMP)
 
 # The inner loop: every test but those marked slow (property tests at full size, the
 # benchmarks' smoke runs, subprocesses stopped by signals, anything over about a
-# second). MEASURED_FAST_LOOP. `make test` still runs everything.
+# second): MEASURED_FAST_LOOP. `make test` still runs everything.
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not slow"
 
