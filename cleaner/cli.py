@@ -428,7 +428,7 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
 def _in_use(args: argparse.Namespace, config: Config) -> int:
     from cleaner import logs
     from cleaner.aws.clients import Clients
-    from cleaner.inuse.command import in_use_command
+    from cleaner.inuse_command import in_use_command
 
     logs.configure(args.log_format, args.log_level)
     return in_use_command(config, Clients(), output=args.format)

@@ -12,6 +12,8 @@ from cleaner.core.model import ActionKind, RepositoryPlan, Shard, Status
 
 # AWS bills storage per GB-month with GB = 2**30 bytes (the GiB the table prints).
 BYTES_PER_GB = 2**30
+# A repository that could not be listed, planned or deleted from has no per-image code.
+REPOSITORY_FAILED = "RepositoryFailed"
 SAVINGS_CAVEAT = "an upper bound: layers shared with images that stay are not freed"
 
 

@@ -13,11 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-
 from cleaner.aws.ecr import BATCH_SIZE, Registry
 from cleaner.core.model import Action, ActionKind, Image, ImageStatus, RepositoryPlan, Status
-from cleaner.errors import error_code
+from cleaner.errors import error_code, error_message
 
 ARCHIVE = "ARCHIVE"
 CHANGED = "changed since inventory"
@@ -185,11 +183,13 @@ class ArchiveSteps:
     def _move(self, digest: str) -> Moved:
         try:
             return Moved(self.registry.move(self.plan.repository.name, digest, ARCHIVE))
-        except ClientError as exc:
+        except Exception as exc:
+            # An AWS error is known by the code it carries (cleaner.errors), not its class:
+            # anything else has no such code and goes on up.
             code = error_code(exc)
             if code not in PER_IMAGE_ERRORS:
                 raise
-            return Moved(None, code, str(exc.response.get("Error", {}).get("Message", exc)))
+            return Moved(None, code, error_message(exc))
 
     def _record_move(self, item: Pending, moved: Moved) -> None:
         if moved.status == ImageStatus.ARCHIVED:

@@ -34,7 +34,7 @@ from cleaner.aws.ecr import ManifestCache
 from cleaner.config.model import Config
 from cleaner.core.model import Shard
 from cleaner.errors import error_text
-from cleaner.exitcodes import ExitCode
+from cleaner.exitcodes import ExitCode, outcome_of
 from cleaner.notify.message import RunOutcome
 from cleaner.notify.send import Notifier
 from cleaner.report.directory import ReportDirectory
@@ -43,7 +43,7 @@ from cleaner.run.pipeline import ClientSource, RunResult, run_once
 from cleaner.run.progress import Progress
 from cleaner.run.stopping import StopRequest
 from cleaner.serve.http import HealthServer
-from cleaner.serve.metrics import Metrics, outcome_of
+from cleaner.serve.metrics import Metrics
 
 log = structlog.get_logger("cleaner.serve.service")
 
