@@ -17,6 +17,8 @@ from cleaner.run.pipeline import run_once
 from cleaner.run.restore import from_report, restore
 from cleaner.sandbox import Sandbox
 
+pytestmark = pytest.mark.slow  # a property test over the sandbox: ~1-2 s
+
 POLICY = """
 version: 1
 targets: [{region: us-east-1}]
