@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from cleaner.aws.ecr import BATCH_SIZE, Registry
-from cleaner.core.model import Action, ActionKind, Image, ImageStatus, RepositoryPlan, Status
+from cleaner.core.model import (
+    Action,
+    ActionKind,
+    Image,
+    ImageStatus,
+    RepositoryPlan,
+    SkipKind,
+    SkipReason,
+    Status,
+)
 from cleaner.errors import error_code, error_message
 
 ARCHIVE = "ARCHIVE"
@@ -92,7 +101,9 @@ class ArchiveSteps:
     _pool: ThreadPoolExecutor | None = None
     _followers: dict[str, list[int]] | None = None
 
-    def _finish(self, item: Any, status: Status, code: str | None, note: str | None) -> None:
+    def _finish(
+        self, item: Any, status: Status, code: str | None, note: str | SkipReason | None
+    ) -> None:
         raise NotImplementedError
 
     def _unchanged(self, item: Any, image: Image | None) -> bool:
@@ -195,7 +206,7 @@ class ArchiveSteps:
         if moved.status == ImageStatus.ARCHIVED:
             self._finish(item, Status.ARCHIVED, None, None)
         elif moved.code == "ImageNotFoundException":
-            self._finish(item, Status.SKIPPED, moved.code, f"{CHANGED}: image gone")
+            self._finish(item, Status.SKIPPED, moved.code, SkipReason(SkipKind.IMAGE_GONE))
         elif moved.code is not None:
             self._finish(item, Status.FAILED, moved.code, moved.message)
         else:

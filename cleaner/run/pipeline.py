@@ -13,13 +13,13 @@ import structlog
 
 from cleaner.aws.ecr import ManifestCache
 from cleaner.config.model import Config
-from cleaner.core.model import RepositoryPlan, Shard, Status
+from cleaner.core.model import RepositoryPlan, Shard, SkipKind, SkipReason, Status
 from cleaner.core.planner import check_max_deletions
 from cleaner.errors import error_text
 from cleaner.exitcodes import ExitCode
 from cleaner.inuse.reader import TargetClients
 from cleaner.report.model import RepositoryCounts, RunReport
-from cleaner.run.executor import NOT_ATTEMPTED, execute
+from cleaner.run.executor import execute
 from cleaner.run.progress import Progress
 from cleaner.run.scan import Pacing, Planned, Planner, in_pool
 from cleaner.run.stopping import StopRequest
@@ -84,7 +84,7 @@ def run_once(
         def finish(item: Planned) -> RepositoryPlan:
             began = time.monotonic()
             if limit_hit:
-                result = _not_attempted(item.plan, "stopped by limits.max_deletions")
+                result = _not_attempted(item.plan, SkipReason(SkipKind.LIMIT))
             elif item.registry is None:
                 result = item.plan
             else:
@@ -153,16 +153,12 @@ def _execute_isolated(
         )
     except Exception as exc:
         log.exception("repository_failed", repository=item.plan.repository.name)
-        plan = _not_attempted(item.plan, "the repository failed")
+        plan = _not_attempted(item.plan, SkipReason(SkipKind.REPOSITORY_FAILED))
         return replace(plan, error=f"failed: {error_text(exc)}", failed=True)
 
 
-def _not_attempted(plan: RepositoryPlan, why: str) -> RepositoryPlan:
-    actions = tuple(
-        replace(a, status=Status.SKIPPED, reason=f"{a.reason}; {NOT_ATTEMPTED}: {why}")
-        for a in plan.actions
-    )
-    return replace(plan, actions=actions)
+def _not_attempted(plan: RepositoryPlan, why: SkipReason) -> RepositoryPlan:
+    return replace(plan, actions=tuple(a.skipped(why) for a in plan.actions))
 
 
 def _stop_warning(stop: StopRequest) -> str:
