@@ -39,6 +39,7 @@ from cleaner.notify.message import RunOutcome
 from cleaner.notify.send import Notifier
 from cleaner.report.directory import ReportDirectory
 from cleaner.report.model import Summary
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import ClientSource, RunResult, run_once
 from cleaner.run.progress import Progress
 from cleaner.run.stopping import StopRequest
@@ -95,7 +96,7 @@ class LastRun:
         }
 
 
-Runner = Callable[..., RunResult]
+Runner = Callable[[Config, ClientSource, datetime, RunOptions], RunResult]
 
 
 class Service:
@@ -150,10 +151,7 @@ class Service:
             self.in_progress.set()
             self.metrics.in_progress.set(1)
             try:
-                result = self._runner(
-                    self.config,
-                    self._clients(),
-                    now,
+                options = RunOptions(
                     dry_run=self.options.dry_run,
                     cache=self.cache,
                     clock=self._clock,
@@ -161,6 +159,7 @@ class Service:
                     shard=self.options.shard,
                     progress=Progress([self.metrics.progress_sink()]),
                 )
+                result = self._runner(self.config, self._clients(), now, options)
             except Exception as exc:
                 log.exception("run_crashed", error=error_text(exc))
                 self._finish(LastRun(run_id, now, self._clock(), None, error_text(exc)), started)

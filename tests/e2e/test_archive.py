@@ -15,6 +15,7 @@ from cleaner.cli import main
 from cleaner.config.load import load_config_text
 from cleaner.core.model import ActionKind, RepositoryPlan, SkipKind, SkipReason, Status
 from cleaner.exitcodes import ExitCode
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import RunResult, run_once
 from cleaner.sandbox import RepoSeeder, Sandbox, Store
 
@@ -48,7 +49,7 @@ policies:
 
 
 def run(policy: str, *, dry_run: bool = False, extra: str = "") -> RunResult:
-    return run_once(load_config_text(policy + extra), Clients(), NOW, dry_run=dry_run)
+    return run_once(load_config_text(policy + extra), Clients(), NOW, RunOptions(dry_run=dry_run))
 
 
 def only(result: RunResult) -> RepositoryPlan:
