@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cleaner.aws.ecr import ManifestCache
+from cleaner.aws.pacing import Pacing
 from cleaner.core.model import Shard
 from cleaner.run.progress import Progress
-from cleaner.run.scan import Pacing
 from cleaner.run.stopping import StopRequest
 
 

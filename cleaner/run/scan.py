@@ -19,7 +19,7 @@ from typing import TypeVar
 import structlog
 
 from cleaner.aws.ecr import ManifestCache, Registry
-from cleaner.aws.pacing import RateLimiter, Unlimited
+from cleaner.aws.pacing import Pacing, RateLimiter, Unlimited
 from cleaner.config.model import Config, InUseSource, OrphanedReferrers, Policy, Target
 from cleaner.core.model import RepositoryPlan, RepositoryRef, Shard
 from cleaner.core.planner import plan_repository
@@ -45,14 +45,6 @@ class Planned:
     registry: Registry | None  # None: nothing to execute (failed or skipped)
     expected_tags: Mapping[str, tuple[str, ...]]
     seconds: float = 0.0  # spent listing its images and planning
-
-
-@dataclass(frozen=True)
-class Pacing:
-    """The clock and sleep of the request-rate caps; tests inject both."""
-
-    clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
 
 
 @dataclass

@@ -11,13 +11,13 @@ import pytest
 import yaml
 
 from cleaner.aws.clients import Clients
+from cleaner.aws.pacing import Pacing
 from cleaner.cli import main
 from cleaner.config.load import parse_config
 from cleaner.config.model import Config
 from cleaner.core.model import Shard
 from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import run_once
-from cleaner.run.scan import Pacing
 from cleaner.sandbox import Sandbox, Seeder
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
