@@ -4,8 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo sandbox bench bench-sandbox clean container lock schema \
-	chromium browser-test screenshots
+.PHONY: test test-fast lint typecheck pytest demo sandbox bench bench-sandbox clean container lock \
+	schema chromium browser-test screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check cleaner tests bench docs
 	$(BIN)/ruff format --check cleaner tests bench docs
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/lint-imports  # the layering: pyproject.toml's [tool.importlinter] contracts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -45,6 +46,13 @@ test: lint typecheck pytest
 schema: $(STAMP)
 	$(BIN)/python -m cleaner.config.schema --write
 
+# The inner loop: every test but those marked slow (property tests at full size, the
+# benchmarks' smoke runs, subprocesses stopped by signals, anything over about a
+# second): 1647 of 1691 tests in 23.5 s here (2 cores shared, load average 0.6; about
+# 19 s of CPU, so more on a busier machine). `make test` still runs everything.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
+
 demo: $(STAMP)
 	$(BIN)/ecr-cleaner demo
 
@@ -52,7 +60,7 @@ sandbox: $(STAMP)
 	$(BIN)/ecr-cleaner sandbox --seed demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
 
 # Builds the image with buildah (installed with apt-get if missing; needs root) on a
 # Debian base made locally with debootstrap, then runs it. See .ci/container-check.

@@ -25,6 +25,7 @@ from cleaner.aws.clients import Clients
 from cleaner.config.load import load_config_text
 from cleaner.config.model import Limits
 from cleaner.report.render import to_json
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import run_once
 from cleaner.run.restore import from_report, restore
 
@@ -72,7 +73,7 @@ def measure(images: int) -> dict[str, Any]:
         config = load_config_text(POLICY)
         load_before = load_average()
         started, cpu = time.perf_counter(), time.process_time()
-        result = run_once(config, Clients(), NOW, dry_run=False)
+        result = run_once(config, Clients(), NOW, RunOptions(dry_run=False))
         archive_s, archive_cpu = time.perf_counter() - started, time.process_time() - cpu
         after_archive = calls(endpoint)
         report = Path(tmp) / "report.json"

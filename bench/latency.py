@@ -19,6 +19,7 @@ from bench.common import NOW, policy, quiet_logs, table, write_result
 from bench.sandbox_process import calls, sandbox_process
 from cleaner.aws.clients import Clients
 from cleaner.config.load import load_config_text
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import run_once
 
 LATENCY = 0.05
@@ -40,7 +41,7 @@ def measure(repositories: int, per_repository: int) -> dict[str, Any]:
         quiet_logs()
         config = load_config_text(policy(CONCURRENCY))
         started, cpu = time.perf_counter(), time.process_time()
-        result = run_once(config, Clients(), NOW, dry_run=False)
+        result = run_once(config, Clients(), NOW, RunOptions(dry_run=False))
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         answered = calls(endpoint)["calls"]
     total = sum(answered.values())

@@ -14,6 +14,7 @@ from cleaner.aws.clients import Clients
 from cleaner.aws.ecr import ManifestCache
 from cleaner.config.load import load_config_text
 from cleaner.core.model import ActionKind, RepositoryPlan, RepositoryRef
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import run_once
 from cleaner.sandbox import Sandbox
 
@@ -81,7 +82,7 @@ def run(
     expected_index_reads = index_batches(sandbox, cache)
     sandbox.faults.calls.clear()
     started = time.perf_counter()
-    result = run_once(config, Clients(), NOW, dry_run=dry_run, cache=cache, **extra)
+    result = run_once(config, Clients(), NOW, RunOptions(dry_run=dry_run, cache=cache, **extra))
     seconds = time.perf_counter() - started
     plans = list(result.report.repositories)
     return Outcome(

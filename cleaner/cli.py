@@ -271,6 +271,7 @@ def _run(args: argparse.Namespace, config: Config, now: datetime) -> int:
     from cleaner.notify.github import append_step_summary
     from cleaner.notify.message import RunOutcome
     from cleaner.run.display import progress_for
+    from cleaner.run.options import RunOptions
     from cleaner.run.pipeline import run_once
     from cleaner.run.stopping import StopRequest, stop_on_signals
 
@@ -279,7 +280,10 @@ def _run(args: argparse.Namespace, config: Config, now: datetime) -> int:
     progress = progress_for(args.log_level)
     with stop_on_signals(StopRequest()) as stop:
         result = run_once(
-            config, Clients(), now, dry_run=dry_run, shard=args.shard, stop=stop, progress=progress
+            config,
+            Clients(),
+            now,
+            RunOptions(dry_run=dry_run, shard=args.shard, stop=stop, progress=progress),
         )
         written = _write_outputs(args, dry_run, result.report)
     append_step_summary(result.report, os.environ)
@@ -428,7 +432,7 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
 def _in_use(args: argparse.Namespace, config: Config) -> int:
     from cleaner import logs
     from cleaner.aws.clients import Clients
-    from cleaner.inuse.command import in_use_command
+    from cleaner.inuse_command import in_use_command
 
     logs.configure(args.log_format, args.log_level)
     return in_use_command(config, Clients(), output=args.format)

@@ -24,6 +24,14 @@ def error_code(exc: Exception) -> str:
     return type(exc).__name__
 
 
+def error_message(exc: Exception) -> str:
+    """The AWS error's message alone, else the exception's own text."""
+    error = _aws_error(exc)
+    if error is not None and "Message" in error:
+        return str(error["Message"])
+    return str(exc)
+
+
 def error_text(exc: Exception) -> str:
     """One line for the report and the log: the AWS error code and message."""
     error = _aws_error(exc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +12,7 @@ from cleaner.config.load import load_config_text
 from cleaner.config.model import Config
 from cleaner.core.model import Action, ActionKind, RepositoryPlan, RepositoryRef, Status
 from cleaner.report.model import RunReport
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import RunResult
 from cleaner.serve.service import ServeOptions, Service
 
@@ -73,11 +74,16 @@ class FakeRunner:
     done_after: int = 0
     done: threading.Event = field(default_factory=threading.Event)
 
-    def __call__(self, config: Config, clients: Any, now: datetime, **kwargs: Any) -> RunResult:
+    def __call__(
+        self, config: Config, clients: Any, now: datetime, options: RunOptions
+    ) -> RunResult:
+        # Each option by name, as the call's other arguments (not dataclasses.asdict: it
+        # would copy the cache and the stop request, whose identity the tests check).
+        lent = {f.name: getattr(options, f.name) for f in fields(options)}
         with self.lock:
             self.active += 1
             self.max_active = max(self.max_active, self.active)
-            self.calls.append({"config": config, "clients": clients, "now": now, **kwargs})
+            self.calls.append({"config": config, "clients": clients, "now": now, **lent})
             answer = self.results.pop(0) if self.results else RunResult(report(now=now), 0)
         self.entered.set()
         try:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # the benchmarks, small: ~2-6 s each
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"]
 
 
+@pytest.mark.slow  # runs pytest in a subprocess: ~1 s each
 @pytest.mark.parametrize(("ci", "outcome"), [("", "1 skipped"), ("true", "1 error")])
 def test_a_missing_chromium_skips_outside_ci_and_fails_in_ci(ci: str, outcome: str) -> None:
     env = {**os.environ, "ECR_CLEANER_CHROMIUM": str(ROOT / "no-such-chromium"), "CI": ci}

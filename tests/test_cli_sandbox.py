@@ -13,6 +13,7 @@ import pytest
 from cleaner.inuse.kinds.kubernetes import read_kubernetes
 
 
+@pytest.mark.slow  # a subprocess stopped by SIGTERM
 @pytest.mark.parametrize(
     ("seed", "repositories"),
     [

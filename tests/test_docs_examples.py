@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each example in a subprocess: ~2 s
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs/examples.md"
 

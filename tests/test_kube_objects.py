@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from cleaner.core.kube_objects import BY_KIND, POD, RESOURCES, references
 from cleaner.core.model import Image, Inventory, RepositoryRef
 from cleaner.core.references import Usage, UsageIndex, parse_reference, resolve_in_use
 from cleaner.inuse.kube_client import short_name
-from cleaner.inuse.kube_objects import BY_KIND, POD, RESOURCES, references
 
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 OTHER_ACCOUNT = "210987654321.dkr.ecr.us-east-1.amazonaws.com"

@@ -20,9 +20,9 @@ import pytest
 import yaml
 
 from cleaner.config.model import NamePatterns
-from cleaner.inuse import kube_objects
+from cleaner.core import kube_objects
+from cleaner.core.kube_objects import RESOURCES, Resource
 from cleaner.inuse.kinds.kubernetes import read_kubernetes
-from cleaner.inuse.kube_objects import RESOURCES, Resource
 from cleaner.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent

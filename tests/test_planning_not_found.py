@@ -12,9 +12,8 @@ import pytest
 from cleaner.aws.ecr import ManifestCache
 from cleaner.config.load import parse_config
 from cleaner.config.model import Target
-from cleaner.core.model import RepositoryPlan, RepositoryRef
+from cleaner.core.model import RepositoryPlan, RepositoryRef, Shard
 from cleaner.run.scan import Planner
-from cleaner.run.shard import Shard
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 CALLER = "111111111111"

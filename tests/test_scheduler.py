@@ -210,7 +210,7 @@ def test_config_helper_has_a_schedule() -> None:
 
 
 def test_each_run_gets_the_serve_shard() -> None:
-    from cleaner.run.shard import Shard
+    from cleaner.core.model import Shard
 
     runner = FakeRunner()
     svc = service(runner, ServeOptions(shard=Shard(1, 3)))

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cleaner.core.model import RepositoryRef
-from cleaner.run.shard import Shard, ShardError, parse_shard, resolve_shard, shard_of
+from cleaner.core.model import RepositoryRef, Shard, shard_of
+from cleaner.run.shard import ShardError, parse_shard, resolve_shard
 
 repositories = st.builds(
     RepositoryRef,
@@ -18,6 +18,7 @@ repositories = st.builds(
 )
 
 
+@pytest.mark.slow  # property tests at full size
 @given(refs=st.lists(repositories, unique=True, max_size=60), count=st.integers(1, 12))
 def test_shards_partition_the_repositories_exactly(refs: list[RepositoryRef], count: int) -> None:
     shards = [Shard(k, count) for k in range(count)]
@@ -28,6 +29,7 @@ def test_shards_partition_the_repositories_exactly(refs: list[RepositoryRef], co
         assert sum(s.owns(ref) for s in shards) == 1
 
 
+@pytest.mark.slow
 @given(ref=repositories, count=st.integers(1, 50))
 def test_a_repository_always_lands_in_the_same_shard(ref: RepositoryRef, count: int) -> None:
     copy = RepositoryRef(ref.region, ref.registry_id, ref.name)

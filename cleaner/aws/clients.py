@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.config import Config as BotoConfig
+from botocore.loaders import Loader, create_loader
 from botocore.utils import parse_timestamp
 
 from cleaner.aws import fast_parse
@@ -41,6 +42,26 @@ def utc_timestamps(session: Any) -> None:
     factory.set_parser_defaults(timestamp_parser=_utc_timestamp)
 
 
+_loaders: dict[str | None, Loader] = {}
+_loaders_lock = threading.Lock()
+
+
+def share_service_models(session: Any) -> None:
+    """Let `session` read the service models through the process's one botocore Loader.
+
+    The models are read-only JSON files (endpoints, ECR, STS, ...: megabytes), which
+    every new session would otherwise find and parse again; a run makes a session of
+    its own (and one per assumed role), so that was most of a small run's CPU. Call it
+    before the session makes a client."""
+    core = session._session
+    path = core.get_config_variable("data_path")  # $AWS_DATA_PATH
+    with _loaders_lock:
+        loader = _loaders.get(path)
+        if loader is None:
+            loader = _loaders[path] = create_loader(path)
+    core.register_component("data_loader", loader)
+
+
 class Clients:
     """AWS clients per target from the standard AWS chain (AWS_ENDPOINT_URL[_ECR] and the
     like honoured by botocore), acting as the target's `role_arn` where it names one.
@@ -53,10 +74,10 @@ class Clients:
     def __init__(self, session: Any = None, *, time_fetcher: TimeFetcher | None = None) -> None:
         import boto3
 
-        self.session: Any = session or boto3.session.Session()
-        # Another process can make the same clients from its own environment only if
-        # nothing was handed in here (see cleaner/run/processes.py).
-        self.portable = session is None and time_fetcher is None
+        if session is None:  # an injected session (tests) is its maker's to set up
+            session = boto3.session.Session()
+            share_service_models(session)
+        self.session: Any = session
         self._time_fetcher = time_fetcher  # for the credentials' expiry; tests inject it
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str, Role | None, str], Any] = {}
@@ -103,4 +124,5 @@ class Clients:
             self._sessions[role] = assumed_session(
                 sts, role, region, time_fetcher=self._time_fetcher
             )
+            share_service_models(self._sessions[role])
         return self._sessions[role]

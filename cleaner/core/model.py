@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -31,6 +32,29 @@ class ImageStatus(StrEnum):
     ACTIVE = "ACTIVE"
     ARCHIVED = "ARCHIVED"
     ACTIVATING = "ACTIVATING"
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """Shard `index` of `count`: each repository belongs to exactly one, by a hash of its
+    registry, region and name, so it stays in its shard from run to run (while the
+    count stays the same)."""
+
+    index: int
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+    def owns(self, repository: RepositoryRef) -> bool:
+        return shard_of(repository, self.count) == self.index
+
+
+def shard_of(repository: RepositoryRef, count: int) -> int:
+    # sha256, not hash(): Python salts str hashes per process, and every process of a
+    # sharded run must compute the same partition.
+    key = f"{repository.registry_id}/{repository.region}/{repository.name}".encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % count
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +107,63 @@ class Status(StrEnum):
     FAILED = "failed"
 
 
+def stopped_by(cause: str) -> str:
+    """How a report says what ended the work early: a signal's name, or a limit."""
+    return f"stopped by {cause}"
+
+
+class SkipKind(StrEnum):
+    """Why a planned action was skipped (the wording is `SkipReason`'s)."""
+
+    STOPPED = "stopped"  # a stop request (SIGTERM, SIGINT, serve's shutdown)
+    LIMIT = "limit"  # limits.max_deletions: the run deleted nothing
+    REPOSITORY_FAILED = "repository_failed"  # the repository failed unexpectedly
+    AFTER_ERROR = "after_error"  # an error ended the repository's deletions first
+    IMAGE_GONE = "image_gone"  # changed since inventory: deleted meanwhile
+    TAGS_CHANGED = "tags_changed"  # changed since inventory: tagged or untagged meanwhile
+    STILL_REFERENCED = "still_referenced"  # an index still refers to it
+    PARENT_NOT_DELETED = "parent_not_deleted"  # the index or subject it follows stays
+    PARENT_NOT_ARCHIVED = "parent_not_archived"  # the same, for an archive action
+    STORAGE_CHANGED = "storage_changed"  # changed since inventory: archived or restored
+
+    @property
+    def not_attempted(self) -> bool:
+        """The action was never tried: nothing about the image itself stopped it."""
+        return self in _NOT_ATTEMPTED
+
+
+_NOT_ATTEMPTED = frozenset(
+    {SkipKind.STOPPED, SkipKind.LIMIT, SkipKind.REPOSITORY_FAILED, SkipKind.AFTER_ERROR}
+)
+# The report's wording of each kind; `{}` takes the reason's detail.
+_SKIP_TEXT = {
+    SkipKind.STOPPED: "not attempted: " + stopped_by("{}"),
+    SkipKind.LIMIT: "not attempted: " + stopped_by("limits.max_deletions"),
+    SkipKind.REPOSITORY_FAILED: "not attempted: the repository failed",
+    SkipKind.AFTER_ERROR: "not attempted",
+    SkipKind.IMAGE_GONE: "changed since inventory: image gone",
+    SkipKind.TAGS_CHANGED: "changed since inventory: tags now {}",
+    SkipKind.STILL_REFERENCED: "still referenced by an index",
+    SkipKind.PARENT_NOT_DELETED: "parent {} was not deleted",
+    SkipKind.PARENT_NOT_ARCHIVED: "parent {} was not archived",
+    SkipKind.STORAGE_CHANGED: "changed since inventory: {}",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SkipReason:
+    """Why an action was skipped, as a value; str() is the report's and logs' wording."""
+
+    kind: SkipKind
+    # STOPPED: the stop's cause (SIGTERM, ...); TAGS_CHANGED: the tags now ("none" if
+    # untagged); PARENT_NOT_DELETED, PARENT_NOT_ARCHIVED: the parent's digest;
+    # STORAGE_CHANGED: what changed (as the archive steps word it).
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return _SKIP_TEXT[self.kind].format(self.detail)
+
+
 @dataclass(frozen=True, slots=True)
 class Action:
     """One planned change: delete or archive an image (by digest), or remove some of its
@@ -110,6 +191,11 @@ class Action:
     # What the inventory saw, for the re-check just before the call (tags: `tags`).
     seen_status: ImageStatus = ImageStatus.ACTIVE
     seen_pulled: datetime | None = None
+    # Why a SKIPPED action was skipped; `reason` ends with its wording.
+    skip: SkipReason | None = None
+
+    def skipped(self, why: SkipReason) -> Action:
+        return replace(self, status=Status.SKIPPED, skip=why, reason=f"{self.reason}; {why}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from cleaner.demo.run import EXIT_USAGE, sandbox_environment
 from cleaner.report import audit as audit_report
 from cleaner.report.render import to_table
 from cleaner.run.audit import audit_once
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import run_once
 
 POLICY_FILE = "lifecycle.yaml"
@@ -74,7 +75,7 @@ def run_lifecycle_demo(
         say(policy_text.rstrip())
         _heading(say, "3. The preview: what ECR's rules would expire, and what stays, and why")
         started = time.perf_counter()
-        plan = run_once(config, Clients(), now, dry_run=True).report
+        plan = run_once(config, Clients(), now, RunOptions(dry_run=True)).report
         elapsed = time.perf_counter() - started
         say(to_table(plan).rstrip())
         say(f"(previewed in {elapsed:.2f} s, the registry read included; nothing deleted)")

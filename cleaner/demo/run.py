@@ -26,6 +26,7 @@ from cleaner.core.graph import EdgeKind, build_graph
 from cleaner.core.model import ActionKind, Inventory, RepositoryPlan, Status
 from cleaner.report.model import RunReport
 from cleaner.report.render import summary_line, to_table
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import run_once
 
 POLICY_FILE = "policy.yaml"
@@ -122,10 +123,10 @@ def run_demo(
         _heading(say, f"1. The policy ({POLICY_FILE})")
         say(text.rstrip())
         _heading(say, "2. The plan: what would go and what stays, with reasons (deletes nothing)")
-        plan = run_once(config, Clients(), now, dry_run=True, cache=cache).report
+        plan = run_once(config, Clients(), now, RunOptions(dry_run=True, cache=cache)).report
         say(to_table(plan).rstrip())
         _heading(say, "3. The run: the same plan, carried out batch by batch")
-        result = run_once(config, Clients(), now, dry_run=False, cache=cache)
+        result = run_once(config, Clients(), now, RunOptions(dry_run=False, cache=cache))
         for line in _outcome(result.report):
             say(line)
         say(summary_line(result.report))

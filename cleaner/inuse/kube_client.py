@@ -19,7 +19,7 @@ from typing import Any
 
 import structlog
 
-from cleaner.inuse.kube_objects import Resource
+from cleaner.core.kube_objects import Resource
 from cleaner.inuse.reading import SourceError
 
 log = structlog.get_logger("cleaner.inuse.kubernetes")

@@ -9,10 +9,9 @@ from typing import Any
 
 from cleaner.config.notify_model import NotifyOn
 from cleaner.core.model import Status
-from cleaner.exitcodes import ExitCode
-from cleaner.report.model import SAVINGS_CAVEAT, RunReport
+from cleaner.exitcodes import ExitCode, outcome_of
+from cleaner.report.model import REPOSITORY_FAILED, SAVINGS_CAVEAT, RunReport
 from cleaner.report.summary import count, money, repository_name, size, summary_line
-from cleaner.serve.metrics import REPOSITORY_FAILED, outcome_of
 
 LARGEST = 5  # repositories a message names
 SUBJECT_LIMIT = 100  # SNS's limit on a subject

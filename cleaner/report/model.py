@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from cleaner.config.notify_model import DEFAULT_STORAGE_PRICE
-from cleaner.core.model import ActionKind, RepositoryPlan, Status
-from cleaner.run.shard import Shard
+from cleaner.core.model import ActionKind, RepositoryPlan, Shard, Status
 
 # AWS bills storage per GB-month with GB = 2**30 bytes (the GiB the table prints).
 BYTES_PER_GB = 2**30
+# A repository that could not be listed, planned or deleted from has no per-image code.
+REPOSITORY_FAILED = "RepositoryFailed"
 SAVINGS_CAVEAT = "an upper bound: layers shared with images that stay are not freed"
 
 

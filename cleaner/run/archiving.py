@@ -13,11 +13,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-
 from cleaner.aws.ecr import BATCH_SIZE, Registry
-from cleaner.core.model import Action, ActionKind, Image, ImageStatus, RepositoryPlan, Status
-from cleaner.errors import error_code
+from cleaner.core.model import (
+    Action,
+    ActionKind,
+    Image,
+    ImageStatus,
+    RepositoryPlan,
+    SkipKind,
+    SkipReason,
+    Status,
+)
+from cleaner.errors import error_code, error_message
 
 ARCHIVE = "ARCHIVE"
 CHANGED = "changed since inventory"
@@ -94,7 +101,9 @@ class ArchiveSteps:
     _pool: ThreadPoolExecutor | None = None
     _followers: dict[str, list[int]] | None = None
 
-    def _finish(self, item: Any, status: Status, code: str | None, note: str | None) -> None:
+    def _finish(
+        self, item: Any, status: Status, code: str | None, note: str | SkipReason | None
+    ) -> None:
         raise NotImplementedError
 
     def _unchanged(self, item: Any, image: Image | None) -> bool:
@@ -185,17 +194,19 @@ class ArchiveSteps:
     def _move(self, digest: str) -> Moved:
         try:
             return Moved(self.registry.move(self.plan.repository.name, digest, ARCHIVE))
-        except ClientError as exc:
+        except Exception as exc:
+            # An AWS error is known by the code it carries (cleaner.errors), not its class:
+            # anything else has no such code and goes on up.
             code = error_code(exc)
             if code not in PER_IMAGE_ERRORS:
                 raise
-            return Moved(None, code, str(exc.response.get("Error", {}).get("Message", exc)))
+            return Moved(None, code, error_message(exc))
 
     def _record_move(self, item: Pending, moved: Moved) -> None:
         if moved.status == ImageStatus.ARCHIVED:
             self._finish(item, Status.ARCHIVED, None, None)
         elif moved.code == "ImageNotFoundException":
-            self._finish(item, Status.SKIPPED, moved.code, f"{CHANGED}: image gone")
+            self._finish(item, Status.SKIPPED, moved.code, SkipReason(SkipKind.IMAGE_GONE))
         elif moved.code is not None:
             self._finish(item, Status.FAILED, moved.code, moved.message)
         else:

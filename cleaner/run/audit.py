@@ -14,12 +14,12 @@ from cleaner.aws.ecr import ManifestCache
 from cleaner.config.lifecycle_source import policy_from_text
 from cleaner.config.model import Config
 from cleaner.core.lifecycle.audit import audit_repository
+from cleaner.core.model import Shard
 from cleaner.core.references import resolve_in_use
 from cleaner.errors import error_text
 from cleaner.inuse.reader import TargetClients
 from cleaner.report.audit import AuditReport, RepositoryAudit
 from cleaner.run.scan import Planned, Planner, in_pool
-from cleaner.run.shard import Shard
 
 log = structlog.get_logger("cleaner.run.audit")
 

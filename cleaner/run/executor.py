@@ -13,9 +13,17 @@ from dataclasses import dataclass, replace
 import structlog
 
 from cleaner.aws.ecr import BATCH_SIZE, DeleteResult, Registry
-from cleaner.core.model import Action, ActionKind, Image, RepositoryPlan, Status
+from cleaner.core.model import (
+    Action,
+    ActionKind,
+    Image,
+    RepositoryPlan,
+    SkipKind,
+    SkipReason,
+    Status,
+)
 from cleaner.errors import error_code, error_text
-from cleaner.run.archiving import CHANGED, ArchiveSteps, storage_change
+from cleaner.run.archiving import ArchiveSteps, storage_change
 from cleaner.run.events import log_action
 from cleaner.run.progress import Progress
 from cleaner.run.stopping import StopRequest
@@ -24,7 +32,6 @@ log = structlog.get_logger("cleaner.run.executor")
 
 ALREADY_GONE = "ImageNotFound"
 RETRY_LATER = "ImageReferencedByManifestList"
-NOT_ATTEMPTED = "not attempted"
 
 
 @dataclass
@@ -103,7 +110,7 @@ class _Execution(ArchiveSteps):
                 for item in self._run_phase(
                     [_Pending(p.index, self.results[p.index]) for p in retry]
                 ):
-                    self._finish(item, Status.SKIPPED, RETRY_LATER, "still referenced by an index")
+                    self._skip(item, SkipReason(SkipKind.STILL_REFERENCED), RETRY_LATER)
         except Exception as exc:  # any error, expected or not, must leave a true report
             error = f"deletion stopped: {error_text(exc)}"
             if any(a.kind is ActionKind.ARCHIVE_IMAGE for a in self.plan.actions):
@@ -114,9 +121,7 @@ class _Execution(ArchiveSteps):
                     self._finish(item, Status.FAILED, error_code(exc), "outcome unknown")
             for i, action in enumerate(self.results):
                 if action.status is Status.PLANNED and not self.dry_run:
-                    self.results[i] = replace(
-                        action, status=Status.SKIPPED, reason=f"{action.reason}; {NOT_ATTEMPTED}"
-                    )
+                    self.results[i] = action.skipped(SkipReason(SkipKind.AFTER_ERROR))
         finally:
             self._close_pool()
         return replace(
@@ -137,8 +142,10 @@ class _Execution(ArchiveSteps):
         for item in pending:
             blocked = [p for p in item.action.parents if p not in gone]
             if blocked:
-                verb = "archived" if item.action.kind is ActionKind.ARCHIVE_IMAGE else "deleted"
-                self._finish(item, Status.SKIPPED, None, f"parent {blocked[0]} was not {verb}")
+                if item.action.kind is ActionKind.ARCHIVE_IMAGE:
+                    self._skip(item, SkipReason(SkipKind.PARENT_NOT_ARCHIVED, blocked[0]))
+                else:
+                    self._skip(item, SkipReason(SkipKind.PARENT_NOT_DELETED, blocked[0]))
             else:
                 ready.append(item)
         retry: list[_Pending] = []
@@ -155,7 +162,7 @@ class _Execution(ArchiveSteps):
         if continuing or not self.stop.requested():
             return False
         for item in items:
-            self._finish(item, Status.SKIPPED, None, f"{NOT_ATTEMPTED}: {self.stop.reason}")
+            self._skip(item, self.stop.skip_reason)
         return True
 
     def _run_batch(self, batch: Sequence[_Pending]) -> list[_Pending]:
@@ -177,7 +184,7 @@ class _Execution(ArchiveSteps):
 
     def _unchanged(self, item: _Pending, image: Image | None) -> bool:
         if image is None:
-            self._finish(item, Status.SKIPPED, None, f"{CHANGED}: image gone")
+            self._skip(item, SkipReason(SkipKind.IMAGE_GONE))
             return False
         # A later share of a split tag removal: the tags its earlier shares removed are
         # gone because of this action, not because anything changed. Only what ECR
@@ -188,11 +195,11 @@ class _Execution(ArchiveSteps):
         )
         if set(image.tags) != expected:
             now = ", ".join(sorted(image.tags)) or "none"
-            self._finish(item, Status.SKIPPED, None, f"{CHANGED}: tags now {now}")
+            self._skip(item, SkipReason(SkipKind.TAGS_CHANGED, now))
             return False
         change = storage_change(item.action, image)
         if change is not None:
-            self._finish(item, Status.SKIPPED, None, f"{CHANGED}: {change}")
+            self._skip(item, SkipReason(SkipKind.STORAGE_CHANGED, change))
             return False
         return True
 
@@ -235,12 +242,20 @@ class _Execution(ArchiveSteps):
                 self._finish(item, Status.FAILED, "NoResult", "ECR returned no result for it")
         return retry
 
-    def _finish(self, item: _Pending, status: Status, code: str | None, note: str | None) -> None:
+    def _skip(self, item: _Pending, why: SkipReason, code: str | None = None) -> None:
+        self._finish(item, Status.SKIPPED, code, why)
+
+    def _finish(
+        self, item: _Pending, status: Status, code: str | None, note: str | SkipReason | None
+    ) -> None:
         action = self.results[item.index]
         if action.status is Status.FAILED:
             return  # a tag removal split over batches: one failed share fails the action
         if self.dry_run and status in (Status.DELETED, Status.ARCHIVED):
             status = Status.PLANNED  # dry-run: the delete (archive) call was replaced
+        if isinstance(note, SkipReason):
+            action = action.skipped(note)
+            note = None
         reason = f"{action.reason}; {note}" if note else action.reason
         done = replace(action, status=status, failure_code=code, reason=reason)
         self.results[item.index] = done

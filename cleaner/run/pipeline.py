@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 
-from cleaner.aws.ecr import ManifestCache
 from cleaner.config.model import Config
-from cleaner.core.model import RepositoryPlan, Status
+from cleaner.core.model import RepositoryPlan, SkipKind, SkipReason, Status
 from cleaner.core.planner import check_max_deletions
 from cleaner.errors import error_text
 from cleaner.exitcodes import ExitCode
 from cleaner.inuse.reader import TargetClients
 from cleaner.report.model import RepositoryCounts, RunReport
-from cleaner.run.executor import NOT_ATTEMPTED, execute
+from cleaner.run.executor import execute
+from cleaner.run.options import RunOptions
 from cleaner.run.progress import Progress
-from cleaner.run.scan import Pacing, Planned, Planner, in_pool
-from cleaner.run.shard import Shard
+from cleaner.run.scan import Planned, Planner, in_pool
 from cleaner.run.stopping import StopRequest
 
 log = structlog.get_logger("cleaner.run.pipeline")
@@ -40,36 +38,17 @@ class RunResult:
     stopped_by: str | None = None  # the signal (or other cause) that stopped the run early
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def run_once(
-    config: Config,
-    clients: ClientSource,
-    now: datetime,
-    *,
-    dry_run: bool,
-    cache: ManifestCache | None = None,
-    clock: Callable[[], datetime] = _utcnow,
-    stop: StopRequest | None = None,
-    shard: Shard | None = None,
-    pacing: Pacing | None = None,
-    progress: Progress | None = None,
+    config: Config, clients: ClientSource, now: datetime, options: RunOptions
 ) -> RunResult:
     """One pass over every target. `now` is the policy's clock (read once by the caller);
-    `clock` only stamps the report's start and finish. `shard`: only the repositories
-    of that shard. `pacing`: the clock and sleep of the request-rate caps (tests).
-    `stop`: asked between repositories and batches; once requested, what is left is
-    reported as not attempted and the exit code is the signal's (130/143). `progress`:
-    the counters a display, a log event or serve's gauges show while the run goes on."""
-    started = clock()
-    cache = cache if cache is not None else ManifestCache()
-    stop = stop or StopRequest()
-    progress = progress or Progress()
+    `options` says whether it is a dry run, and what the caller lends it (run/options.py)."""
+    dry_run, cache, stop, shard = options.dry_run, options.cache, options.stop, options.shard
+    progress, pacing = options.progress, options.pacing
+    started = options.clock()
     log.info("run_started", now=now.isoformat(), dry_run=dry_run, shard=shard and str(shard))
     progress.start(len(config.targets), dry_run=dry_run)
-    planner = Planner(config, clients, now, cache, shard, pacing or Pacing(), stop, progress)
+    planner = Planner(config, clients, now, cache, shard, pacing, stop, progress)
     with (
         ThreadPoolExecutor(config.limits.concurrency, thread_name_prefix="cleaner") as pool,
         contextlib.closing(progress),
@@ -85,7 +64,7 @@ def run_once(
         def finish(item: Planned) -> RepositoryPlan:
             began = time.monotonic()
             if limit_hit:
-                result = _not_attempted(item.plan, "stopped by limits.max_deletions")
+                result = _not_attempted(item.plan, SkipReason(SkipKind.LIMIT))
             elif item.registry is None:
                 result = item.plan
             else:
@@ -105,7 +84,7 @@ def run_once(
         mode="plan" if dry_run else "run",
         now=now,
         started_at=started,
-        finished_at=clock(),
+        finished_at=options.clock(),
         repositories=results,
         warnings=(*planner.warnings, *warnings),
         shard=shard,
@@ -154,16 +133,12 @@ def _execute_isolated(
         )
     except Exception as exc:
         log.exception("repository_failed", repository=item.plan.repository.name)
-        plan = _not_attempted(item.plan, "the repository failed")
+        plan = _not_attempted(item.plan, SkipReason(SkipKind.REPOSITORY_FAILED))
         return replace(plan, error=f"failed: {error_text(exc)}", failed=True)
 
 
-def _not_attempted(plan: RepositoryPlan, why: str) -> RepositoryPlan:
-    actions = tuple(
-        replace(a, status=Status.SKIPPED, reason=f"{a.reason}; {NOT_ATTEMPTED}: {why}")
-        for a in plan.actions
-    )
-    return replace(plan, actions=actions)
+def _not_attempted(plan: RepositoryPlan, why: SkipReason) -> RepositoryPlan:
+    return replace(plan, actions=tuple(a.skipped(why) for a in plan.actions))
 
 
 def _stop_warning(stop: StopRequest) -> str:

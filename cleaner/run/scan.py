@@ -19,15 +19,14 @@ from typing import TypeVar
 import structlog
 
 from cleaner.aws.ecr import ManifestCache, Registry
-from cleaner.aws.pacing import RateLimiter, Unlimited
+from cleaner.aws.pacing import Pacing, RateLimiter, Unlimited
 from cleaner.config.model import Config, InUseSource, OrphanedReferrers, Policy, Target
-from cleaner.core.model import RepositoryPlan, RepositoryRef
+from cleaner.core.model import RepositoryPlan, RepositoryRef, Shard
 from cleaner.core.planner import plan_repository
 from cleaner.core.references import Usage, UsageIndex, resolve_in_use
 from cleaner.errors import error_text
 from cleaner.inuse.reader import InUseReader, InUseUnavailable, TargetClients
 from cleaner.run.progress import Progress
-from cleaner.run.shard import Shard
 from cleaner.run.stopping import StopRequest
 
 log = structlog.get_logger("cleaner.run.pipeline")
@@ -46,14 +45,6 @@ class Planned:
     registry: Registry | None  # None: nothing to execute (failed or skipped)
     expected_tags: Mapping[str, tuple[str, ...]]
     seconds: float = 0.0  # spent listing its images and planning
-
-
-@dataclass(frozen=True)
-class Pacing:
-    """The clock and sleep of the request-rate caps; tests inject both."""
-
-    clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
 
 
 @dataclass

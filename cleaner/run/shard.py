@@ -1,18 +1,15 @@
-"""Sharding: N processes split the repositories among themselves with no coordination.
+"""Which shard this process runs, from --shard / --shard-count and the environment.
 
-Each repository belongs to exactly one shard, by a hash of its registry, region and
-name, so N processes started with shards 0/N ... N-1/N cover every repository once,
-and a repository stays in its shard from run to run (while N stays the same).
+N processes started with shards 0/N ... N-1/N split the repositories among themselves
+with no coordination; `Shard` (cleaner.core.model) says which repositories it owns.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from cleaner.core.model import RepositoryRef
+from cleaner.core.model import Shard
 
 SHARD_ENV = "ECR_CLEANER_SHARD"
 SHARD_COUNT_ENV = "ECR_CLEANER_SHARD_COUNT"
@@ -23,25 +20,6 @@ _NUMBER = re.compile(r"[0-9]+")
 
 class ShardError(ValueError):
     """An invalid shard setting: a usage error (exit 2)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Shard:
-    index: int
-    count: int
-
-    def __str__(self) -> str:
-        return f"{self.index}/{self.count}"
-
-    def owns(self, repository: RepositoryRef) -> bool:
-        return shard_of(repository, self.count) == self.index
-
-
-def shard_of(repository: RepositoryRef, count: int) -> int:
-    # sha256, not hash(): Python salts str hashes per process, and every process of a
-    # sharded run must compute the same partition.
-    key = f"{repository.registry_id}/{repository.region}/{repository.name}".encode()
-    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % count
 
 
 def parse_shard(text: str, where: str = "--shard") -> Shard:

@@ -13,6 +13,7 @@ import signal
 import threading
 from collections.abc import Iterator
 
+from cleaner.core.model import SkipKind, SkipReason, stopped_by
 from cleaner.exitcodes import ExitCode
 
 
@@ -36,8 +37,13 @@ class StopRequest:
 
     @property
     def reason(self) -> str:
-        """What an action not attempted because of this stop says."""
-        return f"stopped by {self.cause or 'shutdown'}"
+        """What ended the run early, in the report's words ("stopped by SIGTERM")."""
+        return stopped_by(self.cause or "shutdown")
+
+    @property
+    def skip_reason(self) -> SkipReason:
+        """Why an action this stop kept from being attempted was skipped."""
+        return SkipReason(SkipKind.STOPPED, self.cause or "shutdown")
 
 
 _SIGNALS = {signal.SIGINT: ExitCode.SIGINT, signal.SIGTERM: ExitCode.SIGTERM}

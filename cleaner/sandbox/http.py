@@ -1,210 +1,145 @@
-"""A small threaded WSGI server that keeps HTTP/1.1 connections alive, as ECR's endpoints do.
+"""The sandbox's HTTP server: waitress, a well-kept WSGI server, on a thread of its own.
 
-werkzeug's development server sends `Connection: close` on every response, so each SDK
-call paid for a new TCP connection: about a fifth of the client's CPU in the latency
-benchmark, and a cost real clients never see.
+It keeps HTTP/1.1 connections alive, as ECR's endpoints do (werkzeug's development
+server sends `Connection: close` on every response, so each SDK call paid for a new
+TCP connection: about a fifth of the client's CPU in the latency benchmark, and a
+cost real clients never see), and decodes chunked request bodies. `SandboxApp` adds
+what moto's own server would: the raw request URI, a buffered response with its
+Content-Length, and a plain 500 for an app that fails.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
-import socket
-import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote_to_bytes, urlsplit
-
-from moto.core import request as moto
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
+# Threads answering requests: the benchmarks run 16 concurrent clients against a
+# sandbox that sleeps for injected latency, and an idle keep-alive connection holds
+# no thread.
+THREADS = 32
+# Idle keep-alive connections kept open: more than any test or benchmark pools.
+KEEP_ALIVE_CONNECTIONS = 256
 
-class KeepAliveServer(ThreadingHTTPServer):
-    """Serves `app` on (host, port), one daemon thread per connection (port 0: a free one).
 
-    `server_close()` also wakes the threads waiting for a connection's next request, so
-    that idle keep-alive connections neither delay a stop nor outlive the server.
-    """
+class SandboxApp:
+    """Wraps a WSGI app: the environ moto's server would make, and a whole response."""
 
-    daemon_threads = True
-
-    def __init__(self, host: str, port: int, app: WsgiApp) -> None:
-        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    def __init__(self, app: WsgiApp) -> None:
         self.app = app
-        self.connections_accepted = 0  # for tests: keep-alive means one per client
-        self.closing = False
         self._lock = threading.Lock()
-        self._idle: set[socket.socket] = set()
-        super().__init__((host, port), _Handler)
+        self._clients: set[tuple[str, str]] = set()
 
-    def process_request(self, request: Any, client_address: Any) -> None:
+    @property
+    def connections_seen(self) -> int:
+        """Client connections that sent a request (for tests: keep-alive means one each)."""
         with self._lock:
-            self.connections_accepted += 1
-        super().process_request(request, client_address)
+            return len(self._clients)
 
-    def waiting(self, connection: socket.socket, idle: bool) -> bool:
-        """Mark a connection idle (between requests) or busy; False once closing."""
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with self._lock:
-            (self._idle.add if idle else self._idle.discard)(connection)
-            return not self.closing
-
-    def shutdown_request(self, request: Any) -> None:
-        self.waiting(request, idle=False)
-        super().shutdown_request(request)
-
-    def server_close(self) -> None:
-        super().server_close()
-        with self._lock:
-            self.closing, idle, self._idle = True, self._idle, set()
-        for connection in idle:  # their reads return EOF: the handler threads end
-            with contextlib.suppress(OSError):  # the client closed it meanwhile
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that went away (or a stop cutting a request short) is not worth a trace.
-        if not (self.closing or isinstance(sys.exc_info()[1], ConnectionError)):
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    # HTTP/1.1: connections stay open unless the client asks otherwise; parse_request
-    # answers `Expect: 100-continue` itself (handle_expect_100) before do_*.
-    protocol_version = "HTTP/1.1"
-    server: KeepAliveServer
-
-    def handle_one_request(self) -> None:
-        if not self.server.waiting(self.connection, idle=True):
-            self.close_connection = True
-            return
-        super().handle_one_request()  # blocks in readline() until the next request line
-
-    def parse_request(self) -> bool:
-        self.server.waiting(self.connection, idle=False)
-        return super().parse_request()
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Per-request access lines would drown the demo's and tests' output."""
-
-    def _wsgi(self) -> None:
-        try:
-            body = self._read_body()
-        except ValueError:  # bad length or chunking: the stream is out of sync
-            self.send_error(400, "Malformed request body")  # sets Connection: close
-            return
+            self._clients.add((str(environ.get("REMOTE_ADDR")), str(environ.get("REMOTE_PORT"))))
+        # moto matches S3 keys against the undecoded path (Request.raw_path).
+        environ.setdefault("RAW_URI", environ.get("REQUEST_URI", ""))
+        if environ.get("wsgi.input_terminated") or "CONTENT_LENGTH" not in environ:
+            # A chunked body: werkzeug reads only what CONTENT_LENGTH says.
+            body = environ["wsgi.input"].read()
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
         started: list[Any] = []
-        chunks: list[bytes] = []
 
-        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        def buffered(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             # Nothing is sent before the app returns, so an error page may always replace.
             assert exc_info is not None or not started, "start_response called twice"
             started[:] = [status, list(headers)]
             return chunks.append
 
+        chunks: list[bytes] = []
         try:
-            result = self.server.app(self._environ(body), start_response)
+            result = self.app(environ, buffered)
             try:
                 chunks.extend(result)
             finally:
                 if hasattr(result, "close"):
                     result.close()
             assert started, "the app returned without calling start_response"
+            status, headers = started
         except Exception:
             traceback.print_exc()
-            started[:] = ["500 Internal Server Error", [("Content-Type", "text/plain")]]
-            chunks[:] = [b"Internal Server Error"]
-        self._respond(started[0], started[1], b"".join(chunks))
-
-    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _wsgi
-
-    def _read_body(self) -> bytes:
-        # The whole body, always: the next request starts right after it on the connection.
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            parts = []
-            while size := int(self.rfile.readline(65537).split(b";")[0], 16):
-                parts.append(self.rfile.read(size))
-                if self.rfile.read(2) != b"\r\n":
-                    raise ValueError("bad chunk")
-            while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                pass  # trailer fields: nothing the apps read
-            return b"".join(parts)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        if len(body) != length:
-            raise ValueError("short body")
-        return body
-
-    def _environ(self, body: bytes) -> dict[str, Any]:
-        """PEP 3333's environ, with werkzeug's extras and moto's preserved header names."""
-        url = urlsplit(self.path)
-        # "//a/b" is a path, not a netloc (as werkzeug reads it).
-        path = url.path if url.scheme or not url.netloc else f"//{url.netloc}{url.path}"
-        host, port = self.server.server_address[:2]
-        environ: dict[str, Any] = {}
-        for name, value in self.headers.items():
-            if "_" in name:  # X_Foo could spoof X-Foo: werkzeug drops them too
-                continue
-            key, value = moto.environ_key_for_header(name), value.replace("\r\n", "")
-            joined = key.startswith("HTTP_") and key in environ
-            environ[key] = f"{environ[key]},{value}" if joined else value
-        # As moto's MotoRequestHandler: S3 metadata names may hold underscores, so those
-        # come back, with their spelling, unless a dashed header took the same key.
-        names: dict[str, str] = {}
-        values: dict[str, list[str]] = {}
-        for name, value in self.headers.items():
-            key = moto.environ_key_for_header(name)
-            if moto.should_preserve_original_header_name(name) and key not in environ:
-                names.setdefault(key, name)
-                values.setdefault(key, []).append(value.replace("\r\n", ""))
-        environ.update((key, ",".join(parts)) for key, parts in values.items())
-        environ.pop("HTTP_TRANSFER_ENCODING", None)  # the body below is de-chunked
-        if url.scheme and url.netloc:
-            environ["HTTP_HOST"] = url.netloc
-        environ.update(
-            {
-                "REQUEST_METHOD": self.command,
-                "SCRIPT_NAME": "",
-                "PATH_INFO": unquote_to_bytes(path.encode("latin-1")).decode("latin-1"),
-                "QUERY_STRING": url.query,
-                "RAW_URI": self.path,  # moto matches S3 keys against the undecoded path
-                "CONTENT_LENGTH": str(len(body)),
-                "SERVER_NAME": str(host),
-                "SERVER_PORT": str(port),
-                "SERVER_PROTOCOL": self.request_version,
-                "SERVER_SOFTWARE": self.version_string(),
-                "REMOTE_ADDR": self.client_address[0],
-                "REMOTE_PORT": self.client_address[1],
-                moto.PRESERVED_HEADER_NAMES_ENVIRON_KEY: names,
-                "wsgi.version": (1, 0),
-                "wsgi.url_scheme": "http",
-                "wsgi.input": io.BytesIO(body),
-                "wsgi.input_terminated": True,
-                "wsgi.errors": sys.stderr,
-                "wsgi.multithread": True,
-                "wsgi.multiprocess": False,
-                "wsgi.run_once": False,
-            }
-        )
-        return environ
-
-    def _respond(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
-        code = int(status.split(None, 1)[0])
-        names = {name.lower(): value for name, value in headers}
-        if "close" in names.get("connection", "").lower() or self.server.closing:
-            self.close_connection = True
-        if self.command == "HEAD" or code < 200 or code in (204, 304):
-            body = b""
-        elif "content-length" not in names:
+            status, headers = "500 Internal Server Error", [("Content-Type", "text/plain")]
+            chunks = [b"Internal Server Error"]
+        body = b"".join(chunks)
+        if not any(name.lower() == "content-length" for name, _ in headers):
             headers.append(("Content-Length", str(len(body))))
-        if "connection" not in names and self.close_connection:
-            headers.append(("Connection", "close"))
-        elif "connection" not in names and self.request_version == "HTTP/1.0":
-            headers.append(("Connection", "keep-alive"))  # 1.0 clients close otherwise
-        headers += [("Server", self.version_string())] if "server" not in names else []
-        headers += [("Date", self.date_time_string())] if "date" not in names else []
-        head = "".join(f"{name}: {value}\r\n" for name, value in headers)
-        # One write: headers and body in separate segments could meet Nagle's algorithm.
-        self.wfile.write(f"{self.protocol_version} {status}\r\n{head}\r\n".encode("latin-1") + body)
+        start_response(status, headers)
+        return [body]
+
+
+class HttpServer:
+    """Serves `app` on (host, port) from a thread of its own (port 0: a free one).
+
+    `stop()` closes idle keep-alive connections too, so that they neither delay a stop
+    nor outlive the server."""
+
+    def __init__(self, host: str, port: int, app: WsgiApp) -> None:
+        from waitress.server import BaseWSGIServer, create_server
+
+        self.app = SandboxApp(app)
+        self._channels: dict[int, Any] = {}  # waitress's asyncore map: every open socket
+        server = create_server(
+            self.app,
+            map=self._channels,
+            host=host,
+            port=port,
+            threads=THREADS,
+            connection_limit=KEEP_ALIVE_CONNECTIONS,
+            # A page of 1,000 image details or 100 manifests stays in memory, not in a
+            # temporary file.
+            outbuf_overflow=64 * 1024 * 1024,
+            # poll(2), not select(2): a long test session may hold more than 1,024 files.
+            asyncore_use_poll=True,
+            ident="ecr-sandbox",
+        )
+        assert isinstance(server, BaseWSGIServer)  # one host: one socket
+        self._server = server
+        # An asyncore dispatcher (the stubs type it as an int): a write to it wakes the loop.
+        self._trigger: Any = server.trigger
+        bound_host, bound_port = server.getsockname()[:2]
+        self.server_address = (str(bound_host), int(bound_port))
+        self._lock = threading.Lock()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def connections_accepted(self) -> int:
+        return self.app.connections_seen
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._lock:  # the loop closes the trigger only once this write is done
+            self._stopping = True
+            self._trigger.pull_trigger()
+        self._thread.join()
+
+    def _serve(self) -> None:
+        from waitress import wasyncore
+
+        server = self._server
+        while True:
+            wasyncore.loop(timeout=1.0, use_poll=True, map=self._channels, count=1)
+            with self._lock:
+                if self._stopping:
+                    break
+        # Everything closes on this thread (asyncore is not thread-safe), and only once
+        # the workers are gone: each pulls the trigger when it finishes a request.
+        server.task_dispatcher.shutdown()
+        for channel in list(self._channels.values()):
+            if channel is not server and channel is not self._trigger:
+                channel.handle_close()  # idle keep-alive connections too
+        server.close()  # the listening socket and the trigger

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from cleaner.inuse.kube_objects import RESOURCES, Resource
+from cleaner.core.kube_objects import RESOURCES, Resource
 
 PREFIX = "/_kubernetes/"
 SERVICE_ACCOUNT_USER = "system:serviceaccount:ecr-cleaner:ecr-cleaner"

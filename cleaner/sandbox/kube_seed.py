@@ -21,8 +21,8 @@ from typing import Any
 
 import yaml
 
+from cleaner.core.kube_objects import BY_KIND, CONTAINER_LISTS, POD, STATUS_LISTS, Resource
 from cleaner.core.references import parse_reference
-from cleaner.inuse.kube_objects import BY_KIND, CONTAINER_LISTS, POD, STATUS_LISTS, Resource
 from cleaner.sandbox.kube import PREFIX, KubeApi, KubeCluster
 from cleaner.sandbox.store import Store
 

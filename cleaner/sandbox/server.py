@@ -4,10 +4,10 @@ that answers ECR itself, the way ECR does (docs/sandbox.md says where moto diffe
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -24,7 +24,7 @@ from cleaner.sandbox.lambda_images import LambdaImages
 from cleaner.sandbox.store import Store
 
 if TYPE_CHECKING:  # imported in start(): moto takes a while to import
-    from cleaner.sandbox.http import KeepAliveServer
+    from cleaner.sandbox.http import HttpServer
 
 ECR_TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
 DEFAULT_ACCOUNT = "123456789012"
@@ -35,6 +35,13 @@ _SIGNED_SERVICE = re.compile(r"Credential=[^/,\s]+/[^/]+/[^/]+/([^/]+)/")
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
+
+
+@functools.cache
+def _model_loader() -> Any:
+    from botocore.loaders import create_loader
+
+    return create_loader()
 
 
 def _account_for(access_key: str, environ: Environ) -> str:
@@ -165,9 +172,8 @@ class Sandbox:
         self.faults = Faults()
         self.api = EcrApi(self.store)
         self.kube = KubeApi()
-        self._server: KeepAliveServer | None = None
+        self._server: HttpServer | None = None
         self._app: EcrLayer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -179,27 +185,22 @@ class Sandbox:
         os.environ["MOTO_LAMBDA_STUB_ECR"] = "TRUE"
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        from cleaner.sandbox.http import KeepAliveServer
+        from cleaner.sandbox.http import HttpServer
 
         moto_app = DomainDispatcherApplication(create_backend_app)
         app = EcrLayer(self.api, self.faults, moto_app, self.kube)
         self._app = app
         # Not werkzeug's server: it closes the connection after every response, and real
         # ECR endpoints keep them alive (see cleaner/sandbox/http.py).
-        self._server = KeepAliveServer(self.host, self.port, app)
+        self._server = HttpServer(self.host, self.port, app)
         self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -255,6 +256,9 @@ class Sandbox:
         import boto3
 
         session: Any = boto3.session.Session()
+        # One botocore Loader for every such session: the service models are read-only,
+        # and parsing them again for each client was most of a sandbox test's CPU.
+        session._session.register_component("data_loader", _model_loader())
         return session.client(
             service,
             region_name=region,

@@ -17,27 +17,15 @@ from prometheus_client.metrics_core import Metric
 from cleaner import __version__
 from cleaner.config.notify_model import NotifyKind
 from cleaner.core.model import Status
-from cleaner.report.model import RunReport
+from cleaner.exitcodes import OUTCOMES
+from cleaner.report.model import REPOSITORY_FAILED, RunReport
 from cleaner.run.progress import Snapshot
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-OUTCOMES = ("success", "failures", "limit", "stopped", "error")
-# A repository that could not be listed, planned or deleted from has no per-image code.
-REPOSITORY_FAILED = "RepositoryFailed"
 # Runs take seconds on a small registry, up to an hour or more on 100k-image ones.
 DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, float("inf"))
 PROGRESS_STATES = ("listed", "planned", "done")
 NOTIFY_KINDS = tuple(NotifyKind)
-
-
-def outcome_of(exit_code: int | None, *, stopped: bool = False) -> str:
-    """`runs_total{outcome}` for a run's exit code (None: the run raised). A run that a
-    stop request cut short is `stopped` whatever else happened: it did not finish."""
-    if exit_code is None:
-        return "error"
-    if stopped:
-        return "stopped"
-    return {0: "success", 1: "failures", 3: "limit"}.get(exit_code, "error")
 
 
 class _WithoutCreated:

@@ -33,18 +33,19 @@ from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped
 from cleaner.aws.clients import Clients
 from cleaner.aws.ecr import ManifestCache
 from cleaner.config.model import Config
+from cleaner.core.model import Shard
 from cleaner.errors import error_text
-from cleaner.exitcodes import ExitCode
+from cleaner.exitcodes import ExitCode, outcome_of
 from cleaner.notify.message import RunOutcome
 from cleaner.notify.send import Notifier
 from cleaner.report.directory import ReportDirectory
 from cleaner.report.model import Summary
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import ClientSource, RunResult, run_once
 from cleaner.run.progress import Progress
-from cleaner.run.shard import Shard
 from cleaner.run.stopping import StopRequest
 from cleaner.serve.http import HealthServer
-from cleaner.serve.metrics import Metrics, outcome_of
+from cleaner.serve.metrics import Metrics
 
 log = structlog.get_logger("cleaner.serve.service")
 
@@ -96,7 +97,7 @@ class LastRun:
         }
 
 
-Runner = Callable[..., RunResult]
+Runner = Callable[[Config, ClientSource, datetime, RunOptions], RunResult]
 
 
 class Service:
@@ -151,10 +152,7 @@ class Service:
             self.in_progress.set()
             self.metrics.in_progress.set(1)
             try:
-                result = self._runner(
-                    self.config,
-                    self._clients(),
-                    now,
+                options = RunOptions(
                     dry_run=self.options.dry_run,
                     cache=self.cache,
                     clock=self._clock,
@@ -162,6 +160,7 @@ class Service:
                     shard=self.options.shard,
                     progress=Progress([self.metrics.progress_sink()]),
                 )
+                result = self._runner(self.config, self._clients(), now, options)
             except Exception as exc:
                 log.exception("run_crashed", error=error_text(exc))
                 self._finish(LastRun(run_id, now, self._clock(), None, error_text(exc)), started)

@@ -19,7 +19,7 @@ from cleaner.report.model import RunReport
 
 from .conftest import Watched
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PAGE = 250  # rows the table shows at first, and adds per "Show more"
 
 

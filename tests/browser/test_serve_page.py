@@ -19,7 +19,7 @@ from cleaner.serve.http import HealthServer
 
 from .conftest import Watched
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 HEALTH = {
     "status": "ok",

@@ -14,6 +14,7 @@ from workloads import Workloads, reset_moto
 from cleaner.aws.clients import Clients
 from cleaner.config.load import parse_config
 from cleaner.config.model import Config
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import run_once
 from cleaner.sandbox import Sandbox, Seeder
 
@@ -97,7 +98,7 @@ def test_assumed_role_credentials_act_in_the_roles_account(sb: Sandbox) -> None:
 def test_each_registry_is_cleaned_with_its_own_roles_credentials(
     sb: Sandbox, seeded: dict[tuple[str, str], dict[str, str]]
 ) -> None:
-    result = run_once(organisation(), Clients(), NOW, dry_run=False)
+    result = run_once(organisation(), Clients(), NOW, RunOptions(dry_run=False))
 
     assert result.exit_code == 0
     # No registry_id in the targets: each registry is the one its role's account owns.
@@ -111,6 +112,7 @@ def test_each_registry_is_cleaned_with_its_own_roles_credentials(
         assert left(sb, CALLER, region) == set(seeded[(CALLER, region)].values())
 
 
+@pytest.mark.slow  # ~2 s
 def test_in_use_sources_read_each_account_through_its_role(
     sb: Sandbox, seeded: dict[tuple[str, str], dict[str, str]]
 ) -> None:
@@ -121,7 +123,7 @@ def test_in_use_sources_read_each_account_through_its_role(
     image = f"{ACCOUNTS[1]}.dkr.ecr.us-east-1.amazonaws.com/app:old-{ACCOUNTS[1]}-us-east-1"
     account2.task("prod", image)
 
-    result = run_once(organisation(in_use=True), Clients(), NOW, dry_run=False)
+    result = run_once(organisation(in_use=True), Clients(), NOW, RunOptions(dry_run=False))
 
     assert result.exit_code == 0
     kept = seeded[(ACCOUNTS[1], "us-east-1")]
@@ -168,7 +170,7 @@ def test_credentials_are_renewed_when_a_run_outlives_them(
     session = RecordingSession(clock)
     clients = Clients(session, time_fetcher=clock)
 
-    assert run_once(organisation(), clients, NOW, dry_run=True).exit_code == 0
+    assert run_once(organisation(), clients, NOW, RunOptions(dry_run=True)).exit_code == 0
     # One AssumeRole per role, shared by its two regions and all their threads.
     assert sorted(p["RoleArn"] for p in session.assumed) == [role(a) for a in ACCOUNTS]
     assert {
@@ -183,7 +185,7 @@ def test_credentials_are_renewed_when_a_run_outlives_them(
     next_call = sb.faults.calls["DescribeImages"] + 1
     later = clock.now + timedelta(minutes=55)
     sb.faults.after_call("DescribeImages", next_call, lambda store: setattr(clock, "now", later))
-    result = run_once(organisation(), clients, NOW, dry_run=False)
+    result = run_once(organisation(), clients, NOW, RunOptions(dry_run=False))
 
     assert result.exit_code == 0
     assert len(session.assumed) == 4

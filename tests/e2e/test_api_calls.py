@@ -10,6 +10,7 @@ from cleaner.aws.clients import Clients
 from cleaner.aws.ecr import ManifestCache
 from cleaner.config.load import load_config_text
 from cleaner.core.model import ActionKind
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import run_once
 from cleaner.sandbox import Sandbox, Seeder
 
@@ -37,7 +38,7 @@ def test_run_uses_the_minimum_calls_and_a_warm_cache_reads_no_manifests(sb: Sand
     config = load_config_text(POLICY)
     cache = ManifestCache()
 
-    result = run_once(config, Clients(), NOW, dry_run=False, cache=cache)
+    result = run_once(config, Clients(), NOW, RunOptions(dry_run=False, cache=cache))
     actions = result.report.repositories[0].actions
     per_phase: dict[int, int] = {}
     for action in actions:
@@ -53,5 +54,5 @@ def test_run_uses_the_minimum_calls_and_a_warm_cache_reads_no_manifests(sb: Sand
     }
 
     sb.faults.calls.clear()
-    run_once(config, Clients(), NOW, dry_run=True, cache=cache)
+    run_once(config, Clients(), NOW, RunOptions(dry_run=True, cache=cache))
     assert sb.faults.calls["BatchGetImage"] == 0  # every remaining index was read before

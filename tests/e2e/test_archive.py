@@ -13,8 +13,9 @@ import pytest
 from cleaner.aws.clients import Clients
 from cleaner.cli import main
 from cleaner.config.load import load_config_text
-from cleaner.core.model import ActionKind, RepositoryPlan, Status
+from cleaner.core.model import ActionKind, RepositoryPlan, SkipKind, SkipReason, Status
 from cleaner.exitcodes import ExitCode
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import RunResult, run_once
 from cleaner.sandbox import RepoSeeder, Sandbox, Store
 
@@ -48,7 +49,7 @@ policies:
 
 
 def run(policy: str, *, dry_run: bool = False, extra: str = "") -> RunResult:
-    return run_once(load_config_text(policy + extra), Clients(), NOW, dry_run=dry_run)
+    return run_once(load_config_text(policy + extra), Clients(), NOW, RunOptions(dry_run=dry_run))
 
 
 def only(result: RunResult) -> RepositoryPlan:
@@ -158,6 +159,7 @@ def test_a_pulled_child_keeps_its_whole_index_active(sb: Sandbox, repo: RepoSeed
     assert f"{pulled}, which follows it, pulled at" in actions[index.digest].reason
     assert {actions[c].status for c in index.children} == {Status.SKIPPED}
     assert actions[index.children[0]].reason.endswith(f"parent {index.digest} was not archived")
+    assert actions[index.children[0]].skip == SkipReason(SkipKind.PARENT_NOT_ARCHIVED, index.digest)
     assert sb.faults.calls["UpdateImageStorageClass"] == 0
     assert {status_of(sb, repo, d) for d in (index.digest, *index.children)} == {"ACTIVE"}
 

@@ -13,9 +13,12 @@ from cleaner.aws.clients import Clients
 from cleaner.config.load import load_config_text
 from cleaner.core.model import ActionKind, Status
 from cleaner.report.render import to_json
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import run_once
 from cleaner.run.restore import from_report, restore
 from cleaner.sandbox import Sandbox
+
+pytestmark = pytest.mark.slow  # a property test over the sandbox: ~1-2 s
 
 POLICY = """
 version: 1
@@ -56,9 +59,9 @@ def test_a_run_archives_exactly_its_plan_and_restore_undoes_it(
     assert repo is not None
     before = {d: set(i.tags) for d, i in repo.images.items()}
 
-    planned = run_once(config, Clients(), NOW, dry_run=True).report.repositories[0]
+    planned = run_once(config, Clients(), NOW, RunOptions(dry_run=True)).report.repositories[0]
     assert sb.faults.calls["UpdateImageStorageClass"] == 0
-    ran = run_once(config, Clients(), NOW, dry_run=False)
+    ran = run_once(config, Clients(), NOW, RunOptions(dry_run=False))
     actions = ran.report.repositories[0].actions
     assert [(a.kind, a.digest, a.tags) for a in actions] == [
         (a.kind, a.digest, a.tags) for a in planned.actions
@@ -79,7 +82,7 @@ def test_a_run_archives_exactly_its_plan_and_restore_undoes_it(
         if image.status == "ACTIVE":
             assert not archived & set(image.children)
 
-    again = run_once(config, Clients(), NOW, dry_run=False).report.repositories[0]
+    again = run_once(config, Clients(), NOW, RunOptions(dry_run=False)).report.repositories[0]
     assert again.actions == ()
 
     report = tmp_path_factory.mktemp("report") / "report.json"

@@ -11,12 +11,13 @@ import pytest
 import yaml
 
 from cleaner.aws.clients import Clients
+from cleaner.aws.pacing import Pacing
 from cleaner.cli import main
 from cleaner.config.load import parse_config
 from cleaner.config.model import Config
+from cleaner.core.model import Shard
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import run_once
-from cleaner.run.scan import Pacing
-from cleaner.run.shard import Shard
 from cleaner.sandbox import Sandbox, Seeder
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
@@ -77,7 +78,9 @@ def test_the_report_is_the_same_whatever_the_concurrency(sb: Sandbox, dry_run: b
     for concurrency in (1, 8):
         sb.reset()
         seed(sb)
-        result = run_once(config(concurrency=concurrency), Clients(), NOW, dry_run=dry_run)
+        result = run_once(
+            config(concurrency=concurrency), Clients(), NOW, RunOptions(dry_run=dry_run)
+        )
         assert result.exit_code == 0
         reports.append(comparable(result))
     assert reports[0] == reports[1]
@@ -125,7 +128,9 @@ def test_the_rate_cap_spaces_every_ecr_call_of_a_registry(sb: Sandbox, concurren
     seed(sb, NAMES[:5])
     time = FrozenClock()
     cfg = config(concurrency=concurrency, requests_per_second=4)
-    result = run_once(cfg, Clients(), NOW, dry_run=False, pacing=Pacing(time.clock, time.sleep))
+    result = run_once(
+        cfg, Clients(), NOW, RunOptions(dry_run=False, pacing=Pacing(time.clock, time.sleep))
+    )
     assert result.exit_code == 0
     calls = sum(sb.faults.calls.values())
     assert calls > 20
@@ -136,7 +141,9 @@ def test_the_rate_cap_spaces_every_ecr_call_of_a_registry(sb: Sandbox, concurren
 def test_without_a_cap_nothing_waits(sb: Sandbox) -> None:
     seed(sb, NAMES[:2])
     time = FrozenClock()
-    run_once(config(), Clients(), NOW, dry_run=True, pacing=Pacing(time.clock, time.sleep))
+    run_once(
+        config(), Clients(), NOW, RunOptions(dry_run=True, pacing=Pacing(time.clock, time.sleep))
+    )
     assert time.sleeps == []
 
 
@@ -144,7 +151,7 @@ def test_shards_cover_every_repository_exactly_once(sb: Sandbox) -> None:
     seed(sb)
     seen: list[str] = []
     for k in range(3):
-        result = run_once(config(), Clients(), NOW, dry_run=True, shard=Shard(k, 3))
+        result = run_once(config(), Clients(), NOW, RunOptions(dry_run=True, shard=Shard(k, 3)))
         assert result.report.to_dict()["shard"] == {"index": k, "count": 3}
         seen.extend(r.repository.name for r in result.report.repositories)
     assert sorted(seen) == sorted(NAMES)

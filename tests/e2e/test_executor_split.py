@@ -9,7 +9,7 @@ import pytest
 
 from cleaner.aws.ecr import ManifestCache, Registry
 from cleaner.core.model import Action, ActionKind, RepositoryPlan, Status
-from cleaner.run.executor import CHANGED, execute
+from cleaner.run.executor import execute
 from cleaner.sandbox import RepoSeeder, Sandbox
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -57,6 +57,6 @@ def test_a_tag_added_between_shares_stops_the_rest(
     sb.faults.after_call("BatchDeleteImage", 1, lambda store: repo.repo.set_tag("pushed", digest))
     done, _ = remove_all_but_keep(registry, dry_run=False)
     assert done.status is Status.SKIPPED
-    assert done.reason.startswith(f"old; {CHANGED}: tags now ")
+    assert done.reason.startswith("old; changed since inventory: tags now ")
     assert repo.snapshot() == {digest: tuple(sorted([*TAGS[100:], "keep", "pushed"]))}
     assert sb.faults.calls["BatchDeleteImage"] == 1

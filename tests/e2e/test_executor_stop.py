@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from cleaner.aws.ecr import ManifestCache, Registry
-from cleaner.core.model import Action, ActionKind, RepositoryPlan, Status
+from cleaner.core.model import Action, ActionKind, RepositoryPlan, SkipKind, SkipReason, Status
 from cleaner.run.executor import execute
 from cleaner.run.stopping import StopRequest
 from cleaner.sandbox import RepoSeeder, Sandbox
@@ -52,6 +52,7 @@ def test_a_stop_before_the_first_batch_attempts_nothing(
     result = run(registry, [delete(d) for d in digests], 0, sb)
     assert {a.status for a in result.actions} == {Status.SKIPPED}
     assert all(a.reason == f"old; {NOT_ATTEMPTED}" for a in result.actions)
+    assert {a.skip for a in result.actions} == {SkipReason(SkipKind.STOPPED, "SIGTERM")}
     assert sb.faults.calls["BatchDeleteImage"] == 0
     assert set(repo.snapshot()) == set(digests)
 
@@ -71,6 +72,7 @@ def test_a_stop_after_one_batch_skips_the_rest_including_children(
     for child in index.children:
         assert status[child] is Status.SKIPPED
     assert all(a.reason.endswith(NOT_ATTEMPTED) for a in result.actions if a.digest in skipped)
+    assert all(a.skip and a.skip.kind.not_attempted for a in result.actions if a.digest in skipped)
     assert set(repo.snapshot()) == skipped
     assert sb.faults.calls["BatchDeleteImage"] == 1
 

@@ -16,6 +16,7 @@ from workloads import Workloads, reset_moto
 from cleaner.aws.clients import Clients
 from cleaner.cli import main
 from cleaner.config.load import parse_config
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import run_once
 from cleaner.sandbox import Sandbox, Seeder
 
@@ -86,7 +87,7 @@ def test_every_source_protects_what_its_workloads_use(
     command = python(f"print('app@{img['multi']}')")  # no registry: any registry's "app"
 
     sources = ["ecs", "lambda", {"file": {"path": str(listing)}}, {"command": {"argv": command}}]
-    result = run_once(config(policy(*sources)), Clients(), NOW, dry_run=False)
+    result = run_once(config(policy(*sources)), Clients(), NOW, RunOptions(dry_run=False))
 
     assert result.exit_code == 0
     (report,) = result.report.repositories
@@ -115,7 +116,7 @@ def test_ecs_task_definition_revisions_protect_the_latest_n_of_each_family(
         aws.task_definition("api", aws.image("app", f"b{n}"))
     aws.task_definition("api-worker", aws.image("app", "b0"))
     source = {"ecs": {"task_definition_revisions": 2}}
-    result = run_once(config(policy(source)), Clients(), NOW, dry_run=True)
+    result = run_once(config(policy(source)), Clients(), NOW, RunOptions(dry_run=True))
     why = {k.digest: k.reason for k in result.report.repositories[0].kept}
     planned = {a.digest for a in result.report.repositories[0].actions}
     assert planned == {builds[1]}
@@ -131,7 +132,7 @@ def test_each_source_is_read_once_per_target(sb: Sandbox, tmp_path: Path) -> Non
     runs = tmp_path / "runs"
     count = python(f"open({str(runs)!r}, 'a').write('run\\n')")
     cfg = config(policy({"command": {"argv": count}}), regions=("us-east-1", "eu-west-1"))
-    result = run_once(cfg, Clients(), NOW, dry_run=True)
+    result = run_once(cfg, Clients(), NOW, RunOptions(dry_run=True))
     assert len(result.report.repositories) == 4
     assert runs.read_text().count("run") == 2  # one per target (region), not per repository
 
@@ -195,7 +196,7 @@ def test_a_source_that_cannot_be_read_stops_its_whole_target(
             "policies": [policy(source, repositories=["guarded/*"]), plain],
         }
     )
-    result = run_once(cfg, Clients(), NOW, dry_run=False)
+    result = run_once(cfg, Clients(), NOW, RunOptions(dry_run=False))
 
     assert result.exit_code == 1
     by_place = {(r.repository.region, r.repository.name): r for r in result.report.repositories}

@@ -13,6 +13,7 @@ from kube_support import HOST, NOW, OLD, cronjob, deleted, deployment, kept
 from cleaner.aws.clients import Clients
 from cleaner.cli import main
 from cleaner.config.load import parse_config
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import run_once
 from cleaner.sandbox import Sandbox, Seeder
 
@@ -108,7 +109,7 @@ def test_a_failing_source_is_shown_and_exits_1(
     saved.write_text(out)
     repo = Seeder(sb.store).repository("app")
     old = repo.image(["old"], pushed_at=OLD)
-    result = run_once(_file_policy(saved, "us-east-1"), Clients(), NOW, dry_run=False)
+    result = run_once(_file_policy(saved, "us-east-1"), Clients(), NOW, RunOptions(dry_run=False))
     assert result.exit_code == 1 and old in repo.snapshot()
     assert "incomplete: us-east-1/default registry: in-use source kubernetes" in str(
         result.report.repositories[0].error
@@ -155,7 +156,7 @@ def test_one_clusters_view_protects_images_in_a_registry_cleaned_elsewhere(
     saved = tmp_path / "in-use.json"
     saved.write_text(out)
     sb.kube.reset()
-    result = run_once(_file_policy(saved, "eu-west-1"), Clients(), NOW, dry_run=False)
+    result = run_once(_file_policy(saved, "eu-west-1"), Clients(), NOW, RunOptions(dry_run=False))
 
     assert result.exit_code == 0
     assert deleted(result) == {unused}

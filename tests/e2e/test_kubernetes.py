@@ -23,6 +23,7 @@ from kube_support import (
 from cleaner.aws.clients import Clients
 from cleaner.cli import main
 from cleaner.inuse.kinds.kubernetes import read_kubernetes
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import run_once
 from cleaner.sandbox import Sandbox, Seeder
 
@@ -44,7 +45,7 @@ def test_a_running_pods_digest_protects_its_image_after_its_tag_moved(
     moved = repo.image(["v1"], pushed_at=OLD)
     kubeconfig = sb.kubeconfig(tmp_path / "kubeconfig")
 
-    result = run_once(config(source(kubeconfig)), Clients(), NOW, dry_run=False)
+    result = run_once(config(source(kubeconfig)), Clients(), NOW, RunOptions(dry_run=False))
 
     assert result.exit_code == 0
     assert deleted(result) == {stale}
@@ -79,7 +80,7 @@ def test_a_cronjob_template_protects_an_image_nothing_runs_now(sb: Sandbox, tmp_
     assert "pods" not in sb.kube.cluster("eks-prod").objects
     kubeconfig = sb.kubeconfig(tmp_path / "kubeconfig")
 
-    result = run_once(config(source(kubeconfig)), Clients(), NOW, dry_run=False)
+    result = run_once(config(source(kubeconfig)), Clients(), NOW, RunOptions(dry_run=False))
 
     assert deleted(result) == {other}
     assert kept(result)[nightly] == "in use by cronjob batch/nightly template (cluster eks-prod)"
@@ -95,7 +96,7 @@ def test_a_replicaset_scaled_to_0_protects_nothing(sb: Sandbox, tmp_path: Path) 
     seeder.apply(replica_set("api-new", f"{HOST}/app:v2", replicas=2))
     kubeconfig = sb.kubeconfig(tmp_path / "kubeconfig")
 
-    result = run_once(config(source(kubeconfig)), Clients(), NOW, dry_run=False)
+    result = run_once(config(source(kubeconfig)), Clients(), NOW, RunOptions(dry_run=False))
 
     assert deleted(result) == {previous}
     assert "replicaset prod/api-new template (cluster eks-prod)" in kept(result)[current]
@@ -112,7 +113,7 @@ def test_a_multi_arch_index_in_use_keeps_its_children_and_signatures(
     repo.untag("multi")  # only the pods' imageID still names the index
     kubeconfig = sb.kubeconfig(tmp_path / "kubeconfig")
 
-    result = run_once(config(source(kubeconfig)), Clients(), NOW, dry_run=False)
+    result = run_once(config(source(kubeconfig)), Clients(), NOW, RunOptions(dry_run=False))
 
     assert result.exit_code == 0
     left = set(repo.snapshot())
@@ -131,7 +132,7 @@ def test_every_page_of_a_large_list_is_read(sb: Sandbox, tmp_path: Path) -> None
     seeder.apply(deployment("api", f"{HOST}/app:v1"))
     kubeconfig = sb.kubeconfig(tmp_path / "kubeconfig")
 
-    result = run_once(config(source(kubeconfig)), Clients(), NOW, dry_run=True)
+    result = run_once(config(source(kubeconfig)), Clients(), NOW, RunOptions(dry_run=True))
 
     assert {used, last} <= set(kept(result))
     pods = sb.kube.cluster("eks-prod").calls_of("pods")
@@ -158,7 +159,7 @@ def test_an_expired_continue_token_restarts_the_list_once(sb: Sandbox, tmp_path:
     cluster.expire_next_continue("pods")
     kubeconfig = sb.kubeconfig(tmp_path / "kubeconfig")
 
-    result = run_once(config(source(kubeconfig)), Clients(), NOW, dry_run=True)
+    result = run_once(config(source(kubeconfig)), Clients(), NOW, RunOptions(dry_run=True))
 
     assert result.exit_code == 0
     assert last in kept(result)
@@ -177,7 +178,7 @@ def test_a_second_410_fails_closed(sb: Sandbox, tmp_path: Path) -> None:
     sb.kube.cluster("eks-prod").expire_next_continue("pods", times=2)
     kubeconfig = sb.kubeconfig(tmp_path / "kubeconfig")
 
-    result = run_once(config(source(kubeconfig)), Clients(), NOW, dry_run=False)
+    result = run_once(config(source(kubeconfig)), Clients(), NOW, RunOptions(dry_run=False))
 
     assert result.exit_code == 1
     assert deleted(result) == set() and old in repo.snapshot()
@@ -246,7 +247,7 @@ def test_an_unreachable_cluster_leaves_the_target_untouched(sb: Sandbox, tmp_pat
     text = kubeconfig.read_text().replace(sb.endpoint_url, "http://127.0.0.1:9")
     kubeconfig.write_text(text)
 
-    result = run_once(config(source(kubeconfig)), Clients(), NOW, dry_run=False)
+    result = run_once(config(source(kubeconfig)), Clients(), NOW, RunOptions(dry_run=False))
 
     assert result.exit_code == 1 and old in repo.snapshot()
     (plan,) = result.report.repositories
@@ -266,7 +267,7 @@ def test_two_contexts_of_one_source_are_both_read(sb: Sandbox, tmp_path: Path) -
     kubeconfig = sb.kubeconfig(tmp_path / "kubeconfig", ["eks-other", "eks-prod", "eks-dev"])
 
     both = source(kubeconfig, contexts=["eks-prod", "eks-dev"])
-    result = run_once(config(both), Clients(), NOW, dry_run=False)
+    result = run_once(config(both), Clients(), NOW, RunOptions(dry_run=False))
 
     assert deleted(result) == {unused}
     why = kept(result)
@@ -285,7 +286,7 @@ def test_namespace_globs_and_excludes_filter_what_is_read(sb: Sandbox, tmp_path:
     kubeconfig = sb.kubeconfig(tmp_path / "kubeconfig")
 
     filtered = source(kubeconfig, namespaces=["*", "!kube-*"])
-    result = run_once(config(filtered), Clients(), NOW, dry_run=True)
+    result = run_once(config(filtered), Clients(), NOW, RunOptions(dry_run=True))
 
     assert team in kept(result) and system not in kept(result)
     assert {c.namespace for c in sb.kube.cluster("eks-prod").calls} == {None}
@@ -303,7 +304,7 @@ def test_plain_namespace_names_are_listed_in_those_namespaces_only(
     kubeconfig = sb.kubeconfig(tmp_path / "kubeconfig")
 
     one = source(kubeconfig, namespaces=["team-a"])
-    result = run_once(config(one), Clients(), NOW, dry_run=True)
+    result = run_once(config(one), Clients(), NOW, RunOptions(dry_run=True))
 
     assert kept(result)[team] == (
         "in use by deployment team-a/api template (cluster eks-prod); "
@@ -334,6 +335,6 @@ def test_the_kubeconfig_environment_variable_is_the_default_outside_a_pod(
     monkeypatch.setenv("KUBECONFIG", str(sb.kubeconfig(tmp_path / "kubeconfig")))
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.kube/config to fall back on
 
-    result = run_once(config("kubernetes"), Clients(), NOW, dry_run=True)
+    result = run_once(config("kubernetes"), Clients(), NOW, RunOptions(dry_run=True))
 
     assert used in kept(result)

@@ -15,6 +15,7 @@ import pytest
 from cleaner.aws.clients import Clients
 from cleaner.cli import main
 from cleaner.config.load import load_config
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import run_once
 from cleaner.run.progress import Progress, Snapshot
 from cleaner.sandbox import Sandbox, Seeder
@@ -132,7 +133,7 @@ class Recorder:
 def test_progress_counts_a_whole_run(sb: Sandbox, policy: Path, dry_run: bool) -> None:
     sink = Recorder()
     result = run_once(
-        load_config(policy), Clients(), NOW, dry_run=dry_run, progress=Progress([sink])
+        load_config(policy), Clients(), NOW, RunOptions(dry_run=dry_run, progress=Progress([sink]))
     )
     summary = result.report.summary()
     last = sink.last

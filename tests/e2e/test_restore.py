@@ -12,6 +12,7 @@ import pytest
 from cleaner.aws.clients import Clients
 from cleaner.cli import main
 from cleaner.config.load import load_config_text
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import run_once
 from cleaner.run.restore import by_name
 from cleaner.run.restore import restore as restore_images
@@ -119,7 +120,7 @@ def test_a_restored_image_is_not_archived_again_by_the_same_rule(
     report = archive_run(policy, tmp_path)
     assert main(["restore", "--config", str(policy), "--report", str(report)]) == 0
     clock[0] += timedelta(minutes=20)
-    result = run_once(load_config_text(POLICY), Clients(), NOW, dry_run=False)
+    result = run_once(load_config_text(POLICY), Clients(), NOW, RunOptions(dry_run=False))
     assert result.report.repositories[0].actions == ()
     assert statuses(repo)[digest] == "ACTIVE"
 

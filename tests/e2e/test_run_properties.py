@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleaner.aws.clients import Clients
 from cleaner.config.load import load_config_text
 from cleaner.core.model import ActionKind, Status
+from cleaner.run.options import RunOptions
 from cleaner.run.pipeline import run_once
 from cleaner.sandbox import Sandbox, Seeder
+
+pytestmark = pytest.mark.slow  # a property test over the sandbox: ~10 s
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 TAGS = [
@@ -110,11 +114,11 @@ def test_plan_then_run_deletes_exactly_the_plan(sb: Sandbox, spec: Spec, policy:
     assert repo is not None
     before = {d: set(i.tags) for d, i in repo.images.items()}
 
-    planned = run_once(config, Clients(), NOW, dry_run=True).report.repositories[0]
+    planned = run_once(config, Clients(), NOW, RunOptions(dry_run=True)).report.repositories[0]
     assert sb.faults.calls["BatchDeleteImage"] == 0
     assert {d: set(i.tags) for d, i in repo.images.items()} == before
 
-    ran = run_once(config, Clients(), NOW, dry_run=False).report.repositories[0]
+    ran = run_once(config, Clients(), NOW, RunOptions(dry_run=False)).report.repositories[0]
     assert [(a.kind, a.digest, a.tags) for a in ran.actions] == [
         (a.kind, a.digest, a.tags) for a in planned.actions
     ]
@@ -127,5 +131,5 @@ def test_plan_then_run_deletes_exactly_the_plan(sb: Sandbox, spec: Spec, policy:
             expected[action.digest] -= set(action.tags)
     assert {d: set(i.tags) for d, i in repo.images.items()} == expected
 
-    again = run_once(config, Clients(), NOW, dry_run=False).report.repositories[0]
+    again = run_once(config, Clients(), NOW, RunOptions(dry_run=False)).report.repositories[0]
     assert again.actions == ()

@@ -65,6 +65,7 @@ def test_serve_once_logs_one_json_object_per_line_with_the_run_id(
     assert sb.store.repository("123456789012", "us-east-1", "app").images == {}
 
 
+@pytest.mark.slow  # a subprocess stopped by SIGTERM
 def test_sigterm_mid_run_finishes_the_batch_writes_the_report_and_exits_0(
     sb: Sandbox, repo: RepoSeeder, tmp_path: Path
 ) -> None:

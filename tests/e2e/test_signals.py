@@ -22,6 +22,8 @@ import pytest
 
 from cleaner.sandbox import RepoSeeder, Sandbox
 
+pytestmark = pytest.mark.slow  # real signals to real subprocesses
+
 POLICY = """
 version: 1
 targets: [{region: us-east-1}]

@@ -342,6 +342,7 @@ def passes_ecr_validation(result: Export) -> None:
     assert parsed == result.policy, issues.errors
 
 
+@pytest.mark.slow  # a property test at full size
 @settings(max_examples=100, deadline=None)
 @given(any_policies())
 def test_every_export_passes_ecr_validation(pl: tuple[Policy, Limits]) -> None:
@@ -397,6 +398,7 @@ def actions(case: Case, policy: Policy) -> list[tuple[str, str, tuple[str, ...]]
     return sorted((a.kind, a.digest, a.tags) for a in plan.actions)
 
 
+@pytest.mark.slow  # a property test at full size: ~1 s
 @settings(max_examples=200, deadline=None)
 @given(repositories(), exportable_policies())
 def test_where_export_says_exact_importing_it_plans_the_same(case: Case, policy: Policy) -> None:

@@ -14,6 +14,7 @@ import random
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,8 @@ from cleaner.core.model import ActionKind, Image
 
 from .conftest import NOW, dg
 from .lifecycle_support import as_policy, ecr_rule, planned
+
+pytestmark = pytest.mark.slow  # property tests at full size: ~1 s each
 
 TAGS = ["prod", "prod-1", "prod-2", "beta-1", "beta-2", "alpha-1", "v1", "v1.0", "latest", "Prod-3"]
 PATTERNS = ["prod*", "beta*", "*-1", "v*", "prod", "*", "*a*", "*1*2", "p*d*"]

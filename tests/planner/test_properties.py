@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +32,8 @@ from cleaner.core.planner import plan_repository
 from cleaner.core.rules import semver_key
 
 from .conftest import INDEX, MANIFEST, NOW, REPO, dg, sig
+
+pytestmark = pytest.mark.slow  # property tests at full size: ~2 s each
 
 TAG_POOL = [
     "a", "b", "latest", "v1.0.0", "v1.2.0", "2.0.0-rc.1", "2.0.0", "1.10.0",

@@ -10,6 +10,8 @@ from sandbox_support import REPO, T0, error_code
 
 from cleaner.sandbox import RepoSeeder, Sandbox
 
+pytestmark = pytest.mark.slow  # 100,000 images: ~12 s
+
 COUNT = 100_000
 
 

@@ -30,8 +30,9 @@ from cleaner.config import fields as f
 from cleaner.config.fields import Check, Issues
 from cleaner.config.model import NamePatterns
 from cleaner.config.shape import Key, Shape
+from cleaner.core import kube_objects
 from cleaner.core.references import ImageReference, Usage, parse_reference
-from cleaner.inuse import kube_client, kube_objects
+from cleaner.inuse import kube_client
 from cleaner.inuse.kinds import SourceKind, SourceRequest
 from cleaner.inuse.reading import SourceError
 
