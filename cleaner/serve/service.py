@@ -1,4 +1,4 @@
-"""The service behind `serve`: cleaning passes on a schedule, one at a time.
+"""The daemon behind `serve`: cleaning passes on a schedule, one at a time.
 
 APScheduler runs one job; `max_instances=1` and `coalesce=True` mean runs never overlap
 and a backlog (the process was paused, a run took longer than the interval) becomes
@@ -9,10 +9,8 @@ is still written, and the service returns 0.
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,26 +32,18 @@ from cleaner.aws.clients import Clients
 from cleaner.aws.ecr import ManifestCache
 from cleaner.config.model import Config
 from cleaner.core.model import Shard
-from cleaner.errors import error_text
-from cleaner.exitcodes import ExitCode, outcome_of
-from cleaner.notify.message import RunOutcome
+from cleaner.exitcodes import ExitCode
 from cleaner.notify.send import Notifier
 from cleaner.report.directory import ReportDirectory
-from cleaner.report.model import Summary
-from cleaner.run.options import RunOptions
-from cleaner.run.pipeline import ClientSource, RunResult, run_once
-from cleaner.run.progress import Progress
+from cleaner.run.pipeline import ClientSource, run_once
 from cleaner.run.stopping import StopRequest
 from cleaner.serve.http import HealthServer
 from cleaner.serve.metrics import Metrics
+from cleaner.serve.recorder import LastRun, Runner, RunRecorder, utcnow
 
 log = structlog.get_logger("cleaner.serve.service")
 
 JOB_ID = "ecr-cleaner"
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -68,40 +58,9 @@ class ServeOptions:
     shard: Shard | None = None  # only this shard's repositories (None: all)
 
 
-@dataclass(frozen=True)
-class LastRun:
-    run_id: str
-    started_at: datetime
-    finished_at: datetime
-    exit_code: int | None  # None: the run raised
-    error: str | None = None
-    report_path: str | None = None
-    summary: Summary | None = None
-    stopped_by: str | None = None  # a stop request ended the run early
-
-    @property
-    def outcome(self) -> str:
-        return outcome_of(self.exit_code, stopped=self.stopped_by is not None)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "started_at": self.started_at.isoformat(),
-            "finished_at": self.finished_at.isoformat(),
-            "exit_code": self.exit_code,
-            "outcome": self.outcome,
-            "error": self.error,
-            "report": self.report_path,
-            "summary": dict(self.summary) if self.summary is not None else None,
-            "stopped_by": self.stopped_by,
-        }
-
-
-Runner = Callable[[Config, ClientSource, datetime, RunOptions], RunResult]
-
-
 class Service:
-    """Runs cleaning passes, remembers the last one, and knows when to stop."""
+    """The daemon: schedules the recorder's passes, answers /healthz and /metrics, and
+    knows when to stop."""
 
     def __init__(
         self,
@@ -110,122 +69,55 @@ class Service:
         *,
         clients: Callable[[], ClientSource] = Clients,
         runner: Runner = run_once,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
         notifier: Notifier | None = None,
     ) -> None:
         self.config = config
         self.options = options
-        # A new client source per run: nothing one run's AWS sessions hold (pooled
-        # connections, assumed-role credentials) lives on into the next, for days.
-        self._clients = clients
-        self._runner = runner
-        self._clock = clock
-        self._monotonic = monotonic
-        self.cache = ManifestCache()  # manifests are immutable: one cache for every run
-        self.metrics = Metrics()
-        self.notifier = notifier or Notifier()
         self.stop = StopRequest()
-        self.in_progress = threading.Event()
-        self.last_run: LastRun | None = None
+        self.recorder = RunRecorder(
+            config,
+            options,
+            self.stop,
+            clients=clients,
+            runner=runner,
+            clock=clock,
+            monotonic=monotonic,
+            notifier=notifier,
+        )
         self.scheduler: BackgroundScheduler | None = None
         self._job: Any = None
         self.address: tuple[str, int] | None = None  # where /healthz is served, once it is
         self.listening = threading.Event()
-        self.reports = (
-            ReportDirectory(options.report_dir, options.keep_reports)
-            if options.report_dir is not None
-            else None
-        )
+
+    # What a pass records, read through the daemon (health, the HTTP endpoints, tests).
+    @property
+    def metrics(self) -> Metrics:
+        return self.recorder.metrics
+
+    @property
+    def last_run(self) -> LastRun | None:
+        return self.recorder.last_run
+
+    @property
+    def cache(self) -> ManifestCache:
+        return self.recorder.cache
+
+    @property
+    def reports(self) -> ReportDirectory | None:
+        return self.recorder.reports
+
+    @property
+    def in_progress(self) -> threading.Event:
+        return self.recorder.in_progress
 
     def request_stop(self, cause: str = "shutdown") -> None:
         """Safe from a signal handler: sets a flag, nothing else."""
         self.stop.request(cause)
 
     def run_pass(self) -> int | None:
-        """One cleaning pass; its exit code, or None if it raised (logged, never re-raised:
-        the schedule goes on)."""
-        run_id = uuid.uuid4().hex
-        with structlog.contextvars.bound_contextvars(run_id=run_id):
-            now = self._clock()  # the policy's clock, read once for the whole run
-            started = self._monotonic()
-            self.in_progress.set()
-            self.metrics.in_progress.set(1)
-            try:
-                options = RunOptions(
-                    dry_run=self.options.dry_run,
-                    cache=self.cache,
-                    clock=self._clock,
-                    stop=self.stop,
-                    shard=self.options.shard,
-                    progress=Progress([self.metrics.progress_sink()]),
-                )
-                result = self._runner(self.config, self._clients(), now, options)
-            except Exception as exc:
-                log.exception("run_crashed", error=error_text(exc))
-                self._finish(LastRun(run_id, now, self._clock(), None, error_text(exc)), started)
-                self._notify(RunOutcome(None, None, error=error_text(exc)))
-                return None
-            finally:
-                self.in_progress.clear()
-                self.metrics.in_progress.set(0)
-            report = result.report
-            # The cache follows the registry, not its history: only what this run saw.
-            self.cache.keep_only(plan.repository for plan in report.repositories)
-            stopped = result.stopped_by is not None
-            path = self._write_report(report, run_id, outcome_of(result.exit_code, stopped=stopped))
-            summary = report.summary()
-            last = LastRun(
-                run_id,
-                now,
-                report.finished_at,
-                result.exit_code,
-                None,
-                path,
-                summary,
-                stopped_by=result.stopped_by,
-            )
-            self._finish(last, started, result)
-            self._notify(RunOutcome(report, result.exit_code, result.stopped_by))
-            code = result.exit_code
-            del result, report
-            # A run's clients, sessions and plans are reference cycles, freed only by a
-            # full collection, which the raised thresholds (cleaner/tuning.py) make
-            # rare: without this, resident memory climbed by ~5 MiB a run between them
-            # (bench/serve_soak.py). Once a run, it costs a few milliseconds.
-            gc.collect()
-            return code
-
-    def _notify(self, outcome: RunOutcome) -> None:
-        for failed in self.notifier.send(outcome):
-            self.metrics.notifications_failed.labels(failed.kind.value).inc()
-
-    def _write_report(self, report: Any, run_id: str, outcome: str) -> str | None:
-        if self.reports is None:
-            return None
-        try:
-            return str(self.reports.write(report, run_id, outcome))
-        except OSError as exc:
-            # The run is done; a full disk must not turn it into a crash.
-            log.error("report_not_written", directory=str(self.reports.path), error=str(exc))
-            return None
-
-    def _finish(self, last: LastRun, started: float, result: RunResult | None = None) -> None:
-        duration = self._monotonic() - started
-        self.metrics.observe(
-            result.report if result else None,
-            last.outcome,
-            finished=last.finished_at,
-            duration=duration,
-        )
-        self.last_run = last
-        log.info(
-            "run_recorded",
-            outcome=last.outcome,
-            exit_code=last.exit_code,
-            duration_seconds=round(duration, 3),
-            report=last.report_path,
-        )
+        return self.recorder.run_pass()
 
     # -- the schedule -------------------------------------------------------------------
 
