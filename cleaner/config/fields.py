@@ -298,3 +298,16 @@ def _group_by(issues: Issues, path: str, value: object) -> TagPattern | None:
 
 
 group_by = Check(_group_by, STRING_SCHEMA)
+
+
+def matching(pattern: re.Pattern[str], shape: str) -> Check[str]:
+    """A string that `pattern` matches whole; else `must be {shape} (got ...)`."""
+
+    def check(issues: Issues, path: str, value: object) -> str | None:
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            issues.add(path, f"must be {shape} (got {describe(value)})")
+            return None
+        return value
+
+    # JSON Schema patterns may match anywhere: anchor it as fullmatch is.
+    return Check(check, {"type": "string", "pattern": f"^{pattern.pattern}$"})

@@ -46,23 +46,6 @@ def _url(issues: Issues, path: str, value: object) -> str | None:
     return text
 
 
-def _env_name(issues: Issues, path: str, value: object) -> str | None:
-    if not isinstance(value, str) or not _ENV_NAME.fullmatch(value):
-        issues.add(
-            path, f"must be an environment variable name like SLACK_URL (got {f.describe(value)})"
-        )
-        return None
-    return value
-
-
-def _topic_arn(issues: Issues, path: str, value: object) -> str | None:
-    if not isinstance(value, str) or not _TOPIC_ARN.fullmatch(value):
-        example = "arn:aws:sns:us-east-1:123456789012:NAME"
-        issues.add(path, f"must be an SNS topic ARN like {example} (got {f.describe(value)})")
-        return None
-    return value
-
-
 def _on(issues: Issues, path: str, value: object) -> tuple[NotifyOn, ...] | None:
     """A list of conditions; a single one may be written without the list."""
     values = [value] if isinstance(value, str) else value
@@ -108,7 +91,7 @@ WEBHOOK = Shape(
             "The webhook's URL. Webhook URLs are secrets: prefer url_env.",
         ),
         "url_env": Key(
-            Check(_env_name, {"type": "string", "pattern": f"^{_ENV_NAME.pattern}$"}),
+            f.matching(_ENV_NAME, "an environment variable name like SLACK_URL"),
             "The environment variable that holds the URL; `run` and `serve` exit 2 if it is"
             " not set.",
         ),
@@ -143,7 +126,7 @@ SNS = Shape(
     {
         "kind": _kind_is(NotifyKind.SNS, "An Amazon SNS topic."),
         "topic_arn": Key(
-            Check(_topic_arn, {"type": "string", "pattern": f"^{_TOPIC_ARN.pattern}$"}),
+            f.matching(_TOPIC_ARN, "an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:NAME"),
             "The topic's ARN.",
             required=True,
         ),

@@ -73,24 +73,6 @@ def _registry_id(issues: Issues, path: str, value: object) -> str | None:
     return value
 
 
-def _role_arn(issues: Issues, path: str, value: object) -> str | None:
-    if not isinstance(value, str) or not _ROLE_ARN.fullmatch(value):
-        example = "arn:aws:iam::123456789012:role/NAME"
-        issues.add(path, f"must be an IAM role ARN like {example} (got {f.describe(value)})")
-        return None
-    return value
-
-
-def _sts_value(pattern: re.Pattern[str], shape: str) -> Check[str]:
-    def check(issues: Issues, path: str, value: object) -> str | None:
-        if not isinstance(value, str) or not pattern.fullmatch(value):
-            issues.add(path, f"must be {shape} (got {f.describe(value)})")
-            return None
-        return value
-
-    return Check(check, {"type": "string", "pattern": _whole(pattern)})
-
-
 TARGET = Shape(
     {
         "region": Key(region, "The region of this target (or use regions)."),
@@ -107,18 +89,18 @@ TARGET = Shape(
             " Default: the caller's registry.",
         ),
         "role_arn": Key(
-            Check(_role_arn, {"type": "string", "pattern": _whole(_ROLE_ARN)}),
+            f.matching(_ROLE_ARN, "an IAM role ARN like arn:aws:iam::123456789012:role/NAME"),
             "IAM role assumed via STS to reach the registry (and its ECS and Lambda for in-use"
             " sources). Credentials are refreshed before they expire."
             " Default: the ambient credentials.",
         ),
         "external_id": Key(
-            _sts_value(_EXTERNAL_ID, _EXTERNAL_ID_SHAPE),
+            f.matching(_EXTERNAL_ID, _EXTERNAL_ID_SHAPE),
             "sts:ExternalId passed when assuming role_arn (the role's trust policy may"
             " require it). Needs role_arn.",
         ),
         "session_name": Key(
-            _sts_value(_SESSION_NAME, _SESSION_NAME_SHAPE),
+            f.matching(_SESSION_NAME, _SESSION_NAME_SHAPE),
             "RoleSessionName when assuming role_arn; CloudTrail records it. Needs role_arn.",
             default=DEFAULT_SESSION_NAME,
         ),
