@@ -89,8 +89,22 @@ def _forward_library_logs(names: tuple[str, ...] = ("apscheduler",)) -> None:
         library.propagate = False
 
 
-def configure(log_format: str = "auto", level: str = "info") -> None:
+# The last configure()'s (format, level), "auto" resolved: the worker processes of a
+# run (cleaner/run/worker.py) render their events the same way.
+_settings: tuple[str, str] | None = None
+
+
+def settings() -> tuple[str, str] | None:
+    """(format, level) as last configured, or None if configure() was never called."""
+    return _settings
+
+
+def configure(log_format: str = "auto", level: str = "info", stream: Any = None) -> None:
+    """`stream`: where rendered events go (default: whatever sys.stderr is then)."""
+    global _settings
     use_json = log_format == "json" or (log_format == "auto" and not sys.stdout.isatty())
+    _settings = ("json" if use_json else "console", level)
+    output: Any = stream or _Stderr()
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if use_json
@@ -108,7 +122,10 @@ def configure(log_format: str = "auto", level: str = "info") -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
+        # One write per event (print() writes the line and its newline in two calls):
+        # threads, and the worker processes whose events this process writes, never
+        # share a line.
+        logger_factory=structlog.WriteLoggerFactory(file=output),
         cache_logger_on_first_use=False,
     )
     _forward_library_logs()
