@@ -22,6 +22,7 @@ from typing import Any
 
 import structlog
 
+from cleaner import logs
 from cleaner.aws.ecr import ManifestCache
 from cleaner.config.model import Limits
 from cleaner.core.model import RepositoryPlan
@@ -192,10 +193,10 @@ class Fleet:
             self.progress.merge(message[1])
             with self.lock:
                 worker.counted.update(message[1])
+        elif kind == wire.LOG and message[1] == "stdout":
+            sys.stdout.write(message[2])  # structlog's default: this process never set logs up
         elif kind == wire.LOG:
-            stream = sys.stdout if message[1] == "stdout" else sys.stderr
-            stream.write(message[2])  # whole lines, in one write
-            stream.flush()
+            logs.write_rendered(message[2])
         elif kind == wire.CRASHED:
             last = str(message[1]).strip().splitlines()[-1]
             self._ended(worker, f"its worker process failed: {last}", str(message[1]))
