@@ -5,6 +5,7 @@ progress a worker sends."""
 from __future__ import annotations
 
 import pickle
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from cleaner.core.model import (
 from cleaner.run import cores
 from cleaner.run.parallel import process_count, share_limits
 from cleaner.run.progress import Progress, Snapshot
+from cleaner.run.slots import Slots
 
 
 def mounts(tmp_path: Path, *lines: tuple[str, str, str, str]) -> Path:
@@ -179,21 +181,68 @@ def test_process_count(
 
 
 @pytest.mark.parametrize(
-    ("concurrency", "rate", "shares", "threads", "rates"),
-    [
-        (16, 30.0, 3, [6, 5, 5], [10.0, 10.0, 10.0]),  # 16 threads and 30 calls/s in all
-        (8, None, 2, [4, 4], [None, None]),
-        (2, 5.0, 2, [1, 1], [2.5, 2.5]),
-    ],
+    ("rate", "shares", "each"), [(30.0, 3, 10.0), (None, 2, None), (5.0, 2, 2.5)]
 )
-def test_each_process_gets_its_share_of_threads_and_request_rate(
-    concurrency: int, rate: float | None, shares: int, threads: list[int], rates: list[float | None]
+def test_each_process_gets_its_share_of_the_request_rate(
+    rate: float | None, shares: int, each: float | None
 ) -> None:
-    limits = Limits(max_deletions=7, concurrency=concurrency, requests_per_second=rate)
-    split = share_limits(limits, shares)
-    assert [s.concurrency for s in split] == threads
-    assert [s.requests_per_second for s in split] == rates
-    assert {(s.processes, s.max_deletions) for s in split} == {(1, 7)}
+    limits = Limits(max_deletions=7, concurrency=16, requests_per_second=rate, processes=3)
+    assert share_limits(limits, shares) == Limits(
+        max_deletions=7, concurrency=16, requests_per_second=each, processes=1
+    )
+
+
+class Asker:
+    """A process asking the slots for work: what it was granted, in order."""
+
+    def __init__(self, slots: Slots, name: str, log: list[tuple[str, int | None]]) -> None:
+        self.slots, self.name, self.log = slots, name, log
+        self.alive = True
+        self.held: list[int] = []
+
+    def ask_next(self) -> None:
+        self.slots.ask_next(self.granted, taken=self.held.append, alive=lambda: self.alive)
+
+    def ask_slot(self, position: int) -> None:
+        self.slots.ask_slot(self.granted, position, alive=lambda: self.alive)
+
+    def granted(self, position: int | None) -> None:
+        self.log.append((self.name, position))
+
+
+def test_slots_hand_out_repositories_in_order_never_more_at_once_than_the_limit() -> None:
+    log: list[tuple[str, int | None]] = []
+    slots = Slots(2, 4, threading.Condition())
+    first, worker = Asker(slots, "first", log), Asker(slots, "worker", log)
+    first.ask_next()
+    first.ask_next()
+    worker.ask_next()  # both slots are taken: it waits its turn
+    assert log == [("first", 0), ("first", 1)]
+    slots.release()  # first finished planning 0
+    first.ask_next()  # ... and asks again, after the worker
+    assert log[2:] == [("worker", 2)]
+    slots.release()
+    assert log[3:] == [("first", 3)]
+    worker.ask_next()  # nothing left: answered at once, without a slot
+    assert log[4:] == [("worker", None)]
+    assert slots.free == 0 and slots.all_handed_out
+    worker.ask_slot(2)  # executing waits for a slot too
+    assert log[5:] == []
+    slots.release(2)
+    assert log[5:] == [("worker", 2)] and slots.free == 1
+
+
+def test_slots_drop_the_requests_of_a_process_that_is_gone() -> None:
+    log: list[tuple[str, int | None]] = []
+    slots = Slots(1, 3, threading.Condition())
+    first, worker = Asker(slots, "first", log), Asker(slots, "worker", log)
+    first.ask_next()
+    worker.ask_next()
+    worker.alive = False  # it died waiting
+    slots.release()
+    first.ask_next()
+    assert log == [("first", 0), ("first", 1)]  # repository 1 went to a live process
+    assert worker.held == []
 
 
 def test_plans_cross_processes_unchanged() -> None:

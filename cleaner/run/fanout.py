@@ -2,23 +2,23 @@
 
 The repositories to plan (in the order one process would plan them) are handed out
 one at a time, to whichever process asks first: this process's threads and the
-workers' (cleaner/run/worker.py). A worker still starting simply asks later, so a
-small run is not held up by it; at the end no process sits idle while another has a
-queue of its own. Every process plans what it was handed and reports how much it
-would delete. Nothing is deleted until this process has added those up and checked
+workers' (cleaner/run/worker.py), each repository with one of the run's
+limits.concurrency slots (cleaner/run/slots.py). A worker still starting simply asks
+later, so a small run is not held up by it: this process's threads use every slot
+meanwhile. Every process plans what it was handed and reports how much it would
+delete. Nothing is deleted until this process has added those up and checked
 limits.max_deletions over the whole run: then every process executes what it planned,
 or none does. Results are put back in the order one process produces them, so the
 report, the exit code and serve's metrics are the same as with one process.
 
 A worker that dies does not take the run with it: the repositories it was handed are
 reported as failed, saying whether it could have changed them. Only a worker that was
-told to execute, and had said it was starting on a repository, can have.
+told to go ahead with a repository's execution can have.
 """
 
 from __future__ import annotations
 
 import contextvars
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
@@ -29,10 +29,11 @@ from cleaner.core.model import RepositoryPlan
 from cleaner.core.references import UsageIndex
 from cleaner.core.storage import deletion_counts, max_deletions_warning
 from cleaner.run import wire
-from cleaner.run.finish import finish, repository_done
+from cleaner.run.finish import finish, makes_calls, repository_done
 from cleaner.run.fleet import Fleet, Worker
 from cleaner.run.parallel import Outcome, decide, share_limits
 from cleaner.run.scan import Planned, Planner, Work, in_pool
+from cleaner.run.slots import Slots
 
 log = structlog.get_logger("cleaner.run.pipeline")
 
@@ -52,19 +53,19 @@ class Fanout:
         self.work = work
         self.reported = reported
         self.dry_run = dry_run
-        self._queue = deque(range(len(work)))  # positions not handed out yet
+        threads = planner.config.limits.concurrency
+        self.slots = Slots(threads, len(work), fleet.lock)
 
     def run(self) -> Outcome:
         p = self.planner
         limits = share_limits(p.config.limits, len(self.fleet.workers) + 1)
-        # This process's share: its own registries, paced at its share of the rate.
-        own = replace(p, config=replace(p.config, limits=limits[0]), _limiters={}, _registries={})
+        # This process's own registries, paced at its share of the rate.
+        own = replace(p, config=replace(p.config, limits=limits), _limiters={}, _registries={})
         for target in sorted({w.target for w in self.work}):  # not thread-safe: first
             own.registry(target)
-        self.fleet.dispense = self._dispense
-        self.fleet.go(limits[1:])
+        self.fleet.go(limits, self.slots, self._item)
         planned: dict[int, Planned] = {}
-        threads = limits[0].concurrency
+        threads = limits.concurrency
         with ThreadPoolExecutor(threads, thread_name_prefix="cleaner") as pool:
             context = contextvars.copy_context
             loops = [pool.submit(context().run, self._plan, own, planned) for _ in range(threads)]
@@ -75,9 +76,7 @@ class Fanout:
             limit_hit = decide(warning, self.dry_run)
             self.fleet.decide(limit_hit)
             mine = sorted(planned)
-            step = partial(
-                finish, limit_hit=limit_hit, dry_run=self.dry_run, stop=p.stop, progress=p.progress
-            )
+            step = partial(self._finish, limit_hit=limit_hit)
             finished = in_pool(pool, step, [planned[i] for i in mine] + self.reported)
         self.fleet.wait(lambda: all(w.over for w in self.fleet.workers))
         results = dict(zip(mine, finished[: len(mine)], strict=True))
@@ -91,28 +90,32 @@ class Fanout:
         warnings = (*p.warnings, *(w for plan in ordered for w in plan.warnings))
         return Outcome(ordered, warnings, warning, limit_hit)
 
-    def _take(self, worker: Worker | None) -> int | None:
-        with self.fleet.lock:
-            if not self._queue:
-                return None
-            position = self._queue.popleft()
-            if worker is not None:
-                worker.positions.append(position)
-            return position
-
     def _plan(self, own: Planner, planned: dict[int, Planned]) -> None:
         """One of this process's threads: plan what is left until nothing is."""
-        while (position := self._take(None)) is not None:
+        while (position := self.slots.next()) is not None:
             work = self.work[position]
-            planned[position] = own.plan(replace(work, registry=own.registry(work.target)))
+            try:
+                planned[position] = own.plan(replace(work, registry=own.registry(work.target)))
+            finally:
+                self.slots.release()
+        self.fleet.dismiss_idle()
 
-    def _dispense(self, worker: Worker) -> wire.Item | None:
-        """The next repository for a worker that asks, with what it needs to plan it:
-        the usages that can name its images (not the target's every usage), the index
-        manifests already known."""
-        position = self._take(worker)
-        if position is None:
-            return None
+    def _finish(self, item: Planned, *, limit_hit: bool) -> RepositoryPlan:
+        p = self.planner
+        slot = makes_calls(item, limit_hit=limit_hit)
+        if slot:
+            self.slots.hold()
+        try:
+            return finish(
+                item, limit_hit=limit_hit, dry_run=self.dry_run, stop=p.stop, progress=p.progress
+            )
+        finally:
+            if slot:
+                self.slots.release()
+
+    def _item(self, position: int) -> wire.Item:
+        """A repository for a worker to plan, with what it needs: the usages that can
+        name its images (not the target's every usage), the index manifests known."""
         work = self.work[position]
         usages = None if work.usages is None else UsageIndex(work.usages.candidates(work.ref))
         manifests = dict(self.planner.cache.known(work.ref))
@@ -139,7 +142,7 @@ class Fanout:
             if position in worker.results:
                 continue
             work = self.work[position]
-            if position in worker.executing:
+            if position in worker.executing and not self.dry_run:
                 error = (
                     f"failed: {worker.failure} while executing it; what it deleted or "
                     "archived in this repository before is not known"

@@ -19,9 +19,10 @@ from cleaner.run.stopping import StopRequest
 log = structlog.get_logger("cleaner.run.pipeline")
 
 
-def executes(item: Planned, *, limit_hit: bool, dry_run: bool) -> bool:
-    """Whether finishing `item` may change the registry."""
-    return not (limit_hit or dry_run or item.registry is None or not item.plan.actions)
+def makes_calls(item: Planned, *, limit_hit: bool) -> bool:
+    """Whether finishing `item` calls ECR (re-describes, deletes, archives; a dry run
+    re-describes): what a slot of limits.concurrency is for."""
+    return not (limit_hit or item.registry is None or not item.plan.actions)
 
 
 def finish(

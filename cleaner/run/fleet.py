@@ -17,6 +17,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -28,6 +29,7 @@ from cleaner.config.model import Limits
 from cleaner.core.model import RepositoryPlan
 from cleaner.run import wire
 from cleaner.run.progress import Progress
+from cleaner.run.slots import Slots
 from cleaner.run.stopping import StopRequest
 from cleaner.run.worker import SIGNALS
 
@@ -53,7 +55,7 @@ class Worker:
         self._send_lock = threading.Lock()  # the reader, the main thread, the stop forwarder
         self.positions: list[int] = []  # handed to it, in the run's list of work
         self.planned: dict[int, tuple[int, int, int]] = {}  # its deletion counts
-        self.executing: set[int] = set()  # may have changed the registry
+        self.executing: set[int] = set()  # told to go ahead: may have changed the registry
         self.results: dict[int, RepositoryPlan] = {}
         self.counted: Counter[str] = Counter()  # progress it reported: planned, done
         self.finished = False
@@ -77,8 +79,8 @@ class Worker:
 
 class Fleet:
     """`count` worker processes, started at once: they import and make their clients
-    while this process lists the repositories. `dispense` answers their requests for
-    work (set before `go`)."""
+    while this process lists the repositories. Their requests for work and for leave to
+    execute wait for the run's `slots` (given to `go`)."""
 
     def __init__(
         self,
@@ -94,7 +96,8 @@ class Fleet:
         self.cache = cache
         self.stop = stop
         self.lock = threading.Condition()
-        self.dispense: Callable[[Worker], wire.Item | None] = lambda _: None
+        self.slots: Slots | None = None
+        self.item: Callable[[int], wire.Item] | None = None
         self._closed = threading.Event()
         self.workers = [self._start() for _ in range(count)]
         self._threads = [
@@ -123,9 +126,20 @@ class Fleet:
             self.dismiss(worker)
         self.workers = self.workers[:count]
 
-    def go(self, shares: list[Limits]) -> None:
-        for worker, limits in zip(self.workers, shares, strict=True):
+    def go(self, limits: Limits, slots: Slots, item: Callable[[int], wire.Item]) -> None:
+        """Let the workers ask for work: `item` makes what a repository's position
+        hands them."""
+        self.slots, self.item = slots, item
+        for worker in self.workers:
             worker.send(wire.Go(limits))
+
+    def dismiss_idle(self) -> None:
+        """Every repository has been handed out: a worker handed none (still starting,
+        most likely) never will be, and its start would only take CPU from the rest."""
+        with self.lock:
+            for worker in self.workers:
+                if not worker.positions and not worker.over:
+                    self.dismiss(worker)
 
     def decide(self, limit_hit: bool) -> None:
         """Tell every worker to execute what it planned (or not): one that was handed
@@ -133,7 +147,8 @@ class Fleet:
         with self.lock:
             for worker in self.workers:
                 if not worker.positions:
-                    self.dismiss(worker)
+                    if not worker.dismissed:
+                        self.dismiss(worker)
                 elif not worker.over:
                     worker.decided = True
                     worker.send((wire.DECIDED, limit_hit))
@@ -187,8 +202,18 @@ class Fleet:
         """Act on one message; False when it was the worker's last."""
         kind = message[0]
         if kind == wire.NEXT:
-            item = self.dispense(worker)
-            worker.send(item if item is not None else (wire.NO_MORE,))
+            self._granting.ask_next(
+                partial(self._hand, worker),
+                taken=worker.positions.append,
+                alive=lambda: not worker.over,
+            )
+        elif kind == wire.EXECUTE:
+            self._granting.ask_slot(
+                lambda position: worker.send((wire.GO_AHEAD, position)),
+                message[1],
+                taken=worker.executing.add,
+                alive=lambda: not worker.over,
+            )
         elif kind == wire.PROGRESS:
             self.progress.merge(message[1])
             with self.lock:
@@ -204,25 +229,43 @@ class Fleet:
         else:
             if kind == wire.RESULT:
                 self.cache.keep(message[2].repository, message[3])
+            freed = 0
             with self.lock:
                 if kind == wire.PLANNED:
                     worker.planned[message[1]] = message[2]
-                elif kind == wire.EXECUTING:
-                    worker.executing.add(message[1])
+                    freed = 1
                 elif kind == wire.RESULT:
                     worker.results[message[1]] = message[2]
+                    freed = int(message[1] in worker.executing)
                 elif kind == wire.FINISHED:
                     worker.finished = True
                 self.lock.notify_all()
+            if self.slots is not None:
+                self.slots.release(freed)
             return bool(kind != wire.FINISHED)
         return True
 
+    @property
+    def _granting(self) -> Slots:
+        assert self.slots is not None  # a worker asks only once told to go
+        return self.slots
+
+    def _hand(self, worker: Worker, position: int | None) -> None:
+        assert self.item is not None
+        worker.send((wire.NO_MORE,) if position is None else self.item(position))
+
     def _ended(self, worker: Worker, why: str, details: str | None = None) -> None:
+        held = 0
         with self.lock:
             if not (worker.dismissed or worker.finished or self._closed.is_set()):
                 worker.failure = why
                 log.error("worker_failed", pid=worker.process.pid, error=why, details=details)
+                # The slots it held: what it was planning, and executing.
+                held = sum(1 for p in worker.positions if p not in worker.planned)
+                held += sum(1 for p in worker.executing if p not in worker.results)
             self.lock.notify_all()
+        if self.slots is not None:
+            self.slots.release(held)
 
     def _forward_stop(self) -> None:
         while not self._closed.is_set():

@@ -127,16 +127,9 @@ def _wanted(planner: Planner) -> int:
     return wanted_processes(planner.config)
 
 
-def share_limits(limits: Limits, shares: int) -> list[Limits]:
-    """Each process's limits: its share of the run's threads and request rate."""
-    base, extra = divmod(limits.concurrency, shares)
+def share_limits(limits: Limits, shares: int) -> Limits:
+    """Each process's limits: its share of the request rate. Every process may run
+    limits.concurrency threads: the run's slots (cleaner/run/slots.py) keep the
+    repositories worked on at once to limits.concurrency in all."""
     rate = limits.requests_per_second
-    return [
-        replace(
-            limits,
-            concurrency=max(1, base + (1 if k < extra else 0)),
-            requests_per_second=None if rate is None else rate / shares,
-            processes=1,
-        )
-        for k in range(shares)
-    ]
+    return replace(limits, requests_per_second=None if rate is None else rate / shares, processes=1)

@@ -2,11 +2,14 @@
 other, over one pipe per worker. Everything is pickled; nothing here talks to AWS.
 
     first -> worker:  Hello (at start), Go (its share of the limits), then
-                      Item or NO_MORE for each NEXT; STOP any time; DECIDED once
-    worker -> first:  NEXT (one more repository, please); PLANNED per repository;
-                      EXECUTING before a repository's first change to the registry;
-                      RESULT per repository; PROGRESS and LOG as they come;
-                      FINISHED at the end, or CRASHED with a traceback
+                      Item or NO_MORE for each NEXT; DECIDED once; GO_AHEAD for
+                      each EXECUTE; STOP any time
+    worker -> first:  NEXT (one more repository to plan, please); PLANNED per
+                      repository; EXECUTE (may I execute this one now?) for each that
+                      makes calls; RESULT per repository; PROGRESS and LOG as they
+                      come; FINISHED at the end, or CRASHED with a traceback
+
+Each NEXT and EXECUTE waits for a slot of limits.concurrency (cleaner/run/slots.py).
 """
 
 from __future__ import annotations
@@ -23,11 +26,12 @@ from cleaner.core.references import UsageIndex
 NO_MORE = "no_more"  # (NO_MORE,): every repository has been handed out
 STOP = "stop"  # (STOP, cause, exit code or None): stop before the next batch
 DECIDED = "decided"  # (DECIDED, limit_hit): plan checked, execute (or not)
+GO_AHEAD = "go_ahead"  # (GO_AHEAD, position): execute it now
 
 # worker -> first
 NEXT = "next"  # (NEXT,)
 PLANNED = "planned"  # (PLANNED, position, (images, archives, tags) it would delete)
-EXECUTING = "executing"  # (EXECUTING, position)
+EXECUTE = "execute"  # (EXECUTE, position)
 RESULT = "result"  # (RESULT, position, RepositoryPlan, the repository's manifest cache)
 PROGRESS = "progress"  # (PROGRESS, {Snapshot field: amount})
 LOG = "log"  # (LOG, "stderr" or "stdout", rendered lines)
@@ -49,7 +53,7 @@ class Hello:
 
 @dataclass(frozen=True)
 class Go:
-    """The worker's share of limits.concurrency and limits.requests_per_second."""
+    """The worker's limits: its share of limits.requests_per_second."""
 
     limits: Limits
 

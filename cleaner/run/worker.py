@@ -35,7 +35,7 @@ from cleaner.aws.ecr import ManifestCache
 from cleaner.core.storage import deletion_counts
 from cleaner.exitcodes import ExitCode
 from cleaner.run import wire
-from cleaner.run.finish import executes, finish
+from cleaner.run.finish import finish, makes_calls
 from cleaner.run.progress import Progress
 from cleaner.run.scan import Planned, Planner, Work
 from cleaner.run.stopping import StopRequest
@@ -109,6 +109,7 @@ def _run(conn: Connection, hello: wire.Hello, outbox: Outbox) -> None:
         limit_hit = inbox.decision.get()
         step = partial(
             _finish_one,
+            inbox=inbox,
             outbox=outbox,
             cache=cache,
             options={"limit_hit": limit_hit, "dry_run": hello.dry_run, "stop": stop},
@@ -128,13 +129,14 @@ def _finish_one(
     position: int,
     item: Planned,
     *,
+    inbox: Inbox,
     outbox: Outbox,
     cache: ManifestCache,
     options: Mapping[str, Any],
     progress: Progress,
 ) -> None:
-    if executes(item, limit_hit=options["limit_hit"], dry_run=options["dry_run"]):
-        outbox.send((wire.EXECUTING, position))
+    if makes_calls(item, limit_hit=options["limit_hit"]):
+        inbox.go_ahead(outbox, position)  # a slot of limits.concurrency, in all processes
     result = finish(item, progress=progress, **options)
     manifests = dict(cache.known(result.repository))
     outbox.send((wire.RESULT, position, result, manifests))
@@ -236,12 +238,22 @@ class Inbox(threading.Thread):
         self.go: queue.Queue[wire.Go] = queue.Queue()
         self.items: queue.Queue[wire.Item | None] = queue.Queue()
         self.decision: queue.Queue[bool] = queue.Queue()
+        self._lock = threading.Lock()
+        self._go_ahead: dict[int, threading.Event] = {}
 
     def next(self, outbox: Outbox) -> wire.Item | None:
         """One more repository to plan, or None when every one has been handed out.
         Any thread may ask: each request gets one answer, and answers are alike."""
         outbox.send((wire.NEXT,))
         return self.items.get()
+
+    def go_ahead(self, outbox: Outbox, position: int) -> None:
+        """Ask to execute the repository at `position`, and wait until told to."""
+        told = threading.Event()
+        with self._lock:
+            self._go_ahead[position] = told
+        outbox.send((wire.EXECUTE, position))
+        told.wait()
 
     def run(self) -> None:
         while True:
@@ -262,3 +274,6 @@ class Inbox(threading.Thread):
                 self._stop.request(message[1], None if code is None else ExitCode(code))
             elif message[0] == wire.DECIDED:
                 self.decision.put(bool(message[1]))
+            elif message[0] == wire.GO_AHEAD:
+                with self._lock:
+                    self._go_ahead.pop(message[1]).set()

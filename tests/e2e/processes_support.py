@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from cleaner.report.render import to_json
-from cleaner.run import fanout
+from cleaner.run import fanout, slots
 from cleaner.run.pipeline import RunResult
 from cleaner.sandbox import Sandbox
 
@@ -20,43 +20,48 @@ from cleaner.sandbox import Sandbox
 class TakingPart:
     """Holds this process's threads back until every worker has been handed a
     repository (or none is left), so that a small run really is split; records how
-    the repositories were shared out."""
+    many repositories each worker planned, and lets a test see the run's workers."""
+
+    def worker_repositories(self) -> set[str]:
+        """The names of the repositories the running run's workers were handed."""
+        fleet, fanout = self.fleet, self.fanout
+        if fleet is None:
+            return set()
+        with fleet.lock:
+            return {fanout.work[p].ref.name for w in fleet.workers for p in w.positions}
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.shares: list[list[int]] = []
-        original_take = fanout.Fanout._take
+        original_next = slots.Slots.next
         original_run = fanout.Fanout.run
         recorder = self
 
-        def take(self: fanout.Fanout, worker: Any) -> int | None:
-            if worker is None:
-                deadline = time.monotonic() + 60
-                with self.fleet.lock:
-                    while (
-                        self._queue
-                        and not all(w.positions or w.over for w in self.fleet.workers)
-                        and time.monotonic() < deadline
-                    ):
-                        self.fleet.lock.wait(0.05)
-            return original_take(self, worker)
+        def next_one(self: slots.Slots) -> int | None:
+            deadline = time.monotonic() + 60
+            with self.lock:
+                while (
+                    recorder.fleet is not None
+                    and self._queue
+                    and not all(w.positions or w.over for w in recorder.fleet.workers)
+                    and time.monotonic() < deadline
+                ):
+                    self.lock.wait(0.05)
+            return original_next(self)
 
         def run(self: fanout.Fanout) -> Any:
-            outcome = original_run(self)
-            recorder.shares.append([len(w.positions) for w in self.fleet.workers])
-            return outcome
+            recorder.fleet, recorder.fanout = self.fleet, self
+            try:
+                return original_run(self)
+            finally:
+                recorder.shares.append([len(w.positions) for w in self.fleet.workers])
+                recorder.last_worker_repositories = recorder.worker_repositories()
+                recorder.fleet = None
 
-        monkeypatch.setattr(fanout.Fanout, "_take", take)
+        self.fleet: Any = None
+        self.fanout: Any = None  # the last run's
+        self.last_worker_repositories: set[str] = set()
+        monkeypatch.setattr(slots.Slots, "next", next_one)
         monkeypatch.setattr(fanout.Fanout, "run", run)
-        # A worker's NEXT is answered by its reader thread: wake the waiting threads.
-        original_dispense = fanout.Fanout._dispense
-
-        def dispense(self: fanout.Fanout, worker: Any) -> Any:
-            item = original_dispense(self, worker)
-            with self.fleet.lock:
-                self.fleet.lock.notify_all()
-            return item
-
-        monkeypatch.setattr(fanout.Fanout, "_dispense", dispense)
 
 
 @pytest.fixture

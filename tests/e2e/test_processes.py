@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from processes_support import TakingPart, registry_state, report_json, taking_part, worker_pids
@@ -178,31 +177,36 @@ def test_max_deletions_counts_every_process_before_any_deletes(
     assert all(a.reason.endswith("stopped by limits.max_deletions") for a in actions)
 
 
-def kill_the_worker(killed: list[int]) -> Callable[[Any], None]:
-    def kill(_: Any) -> None:
-        for pid in worker_pids(os.getpid()):
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
-
-    return kill
+def kill_the_workers(killed: list[int]) -> None:
+    for pid in worker_pids(os.getpid()):
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
 
 
-@pytest.mark.parametrize(
-    ("operation", "number", "started"),
-    [
-        # The worker's first inventory: it is killed before it has planned anything.
-        ("DescribeImages", 1, False),
-        # The first deletion: every process is executing by then (two at once).
-        ("BatchDeleteImage", 1, True),
-    ],
-)
-def test_a_worker_that_dies_fails_its_repositories_and_nothing_more(
-    sb: Sandbox,
-    tmp_path: Path,
-    taking_part: TakingPart,
-    operation: str,
-    number: int,
-    started: bool,
+def test_a_worker_that_dies_planning_touched_nothing(
+    sb: Sandbox, tmp_path: Path, taking_part: TakingPart
+) -> None:
+    text = Scenario().policy(2, sb, tmp_path)
+    before = registry_state(sb)
+    killed: list[int] = []
+    # The run's first inventory: the worker has been handed a repository by then (this
+    # process's threads wait for it), and has planned none.
+    sb.faults.after_call("DescribeImages", 1, lambda _: kill_the_workers(killed))
+
+    result = run_once(load_config_text(text), Clients(), NOW, RunOptions(dry_run=False))
+
+    assert killed and result.exit_code == 1
+    left = registry_state(sb)
+    failed = {p.repository.name: p.error for p in result.report.repositories if p.failed}
+    assert failed and set(failed) == taking_part.last_worker_repositories
+    for name, error in failed.items():
+        assert error == "not touched: its worker process ended unexpectedly (killed by SIGKILL)"
+        assert left[f"us-east-1/{name}"] == before[f"us-east-1/{name}"]
+    assert all(p.actions for p in result.report.repositories if not p.failed)
+
+
+def test_a_worker_that_dies_deleting_fails_its_repositories_and_nothing_more(
+    sb: Sandbox, tmp_path: Path, taking_part: TakingPart
 ) -> None:
     text = Scenario().policy(1, sb, tmp_path)
     reference = run_once(load_config_text(text), Clients(), NOW, RunOptions(dry_run=False))
@@ -211,29 +215,36 @@ def test_a_worker_that_dies_fails_its_repositories_and_nothing_more(
     text = Scenario().policy(2, sb, tmp_path)
     before = registry_state(sb)
     killed: list[int] = []
-    sb.faults.add_latency("BatchDeleteImage", 0.2)  # both processes get to delete
-    sb.faults.after_call(operation, number, kill_the_worker(killed))
+
+    def kill_once_it_has_deleted(_: object) -> None:
+        state = registry_state(sb)  # the store's lock is held: the call is not answered yet
+        theirs = taking_part.worker_repositories()
+        if not killed and any(state[f"us-east-1/{n}"] != before[f"us-east-1/{n}"] for n in theirs):
+            kill_the_workers(killed)
+
+    for number in range(1, 40):
+        sb.faults.after_call("BatchDeleteImage", number, kill_once_it_has_deleted)
 
     result = run_once(load_config_text(text), Clients(), NOW, RunOptions(dry_run=False))
 
-    assert killed
-    assert result.exit_code == 1
+    assert killed and result.exit_code == 1
     left = registry_state(sb)
     expected = {p.repository.name: p for p in reference.report.repositories}
-    failed = [p for p in result.report.repositories if p.failed]
-    assert failed
+    unknown = []  # repositories it had been told to execute
     for plan in result.report.repositories:
         key = f"us-east-1/{plan.repository.name}"
-        if plan.failed:
-            error = plan.error or ""
-            assert "its worker process ended unexpectedly (killed by SIGKILL)" in error
-            if error.startswith("not touched"):
-                assert left[key] == before[key]  # ... and so it was
-            else:
-                assert started and "not known" in error
-            # Never more than one process would have deleted.
-            assert set(expected_left[key]) <= set(left[key])
+        assert set(expected_left[key]) <= set(left[key])  # never more than one process
+        if not plan.failed:
+            assert plan == expected[plan.repository.name] and left[key] == expected_left[key]
+        elif plan.error == (
+            "failed: its worker process ended unexpectedly (killed by SIGKILL) while executing "
+            "it; what it deleted or archived in this repository before is not known"
+        ):
+            unknown.append(key)
         else:
-            assert plan == expected[plan.repository.name]
-            assert left[key] == expected_left[key]
-    assert any((p.error or "").startswith("failed" if started else "not touched") for p in failed)
+            assert plan.error == (
+                "not touched: its worker process ended unexpectedly (killed by SIGKILL) "
+                "after planning it"
+            )
+            assert left[key] == before[key]
+    assert any(left[key] != before[key] for key in unknown)  # where it was deleting

@@ -24,7 +24,7 @@ from cleaner.sandbox import Sandbox, Seeder
 pytestmark = pytest.mark.slow  # real signals to real processes
 
 OLD = datetime.now(UTC) - timedelta(days=30)  # seeding only; no assertion reads the clock
-NAMES = [f"svc-{n}" for n in range(4)]
+NAMES = [f"svc-{n:02d}" for n in range(12)]
 POLICY = """
 version: 1
 targets: [{region: us-east-1}]
@@ -40,10 +40,10 @@ def seed(sb: Sandbox) -> None:
     seeder = Seeder(sb.store)
     for name in NAMES:
         repo = seeder.repository(name)
-        for n in range(300):
+        for n in range(150):
             repo.image(pushed_at=OLD - timedelta(minutes=n))
-    # Planning every repository takes this process's one thread a second or more: the
-    # worker has started long before and plans some of them.
+    # Planning every repository takes this process's two threads two seconds or more:
+    # the worker has started long before and plans some of them.
     sb.faults.add_latency("DescribeImages", 0.3)
 
 
