@@ -194,7 +194,7 @@ LIMITS = Shape(
             " backoff).",
         ),
         "processes": Key(
-            # A process needs a thread of its own, so the same bounds as concurrency.
+            # A process needs one of the concurrency slots to work: the same bounds.
             f.Check(_concurrency, {"type": "integer", "minimum": 1, "maximum": MAX_CONCURRENCY}),
             "Processes one run uses: its repositories are split among them, each plans and"
             " deletes its share, and nothing is deleted before limits.max_deletions is"

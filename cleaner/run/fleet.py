@@ -99,7 +99,7 @@ class Fleet:
         self.slots: Slots | None = None
         self.item: Callable[[int], wire.Item] | None = None
         self._closed = threading.Event()
-        self.workers = [self._start() for _ in range(count)]
+        self.workers = [w for w in (self._start() for _ in range(count)) if w is not None]
         self._threads = [
             threading.Thread(target=self._read, args=(w,), name="worker-reader", daemon=True)
             for w in self.workers
@@ -109,15 +109,24 @@ class Fleet:
         for thread in [*self._threads, forwarder]:
             thread.start()
 
-    def _start(self) -> Worker:
+    def _start(self) -> Worker | None:
         """A fresh interpreter (fork and exec, as multiprocessing's spawn method does,
         but without importing the caller's main script again), given this process's
-        sys.path; the two ends of a socket pair carry multiprocessing's messages."""
+        sys.path; the two ends of a socket pair carry multiprocessing's messages.
+        None if it cannot be started: the run goes on with fewer processes."""
         here, there = socket.socketpair()
         argv = [sys.executable, "-c", WORKER_MAIN, str(there.fileno()), *sys.path]
-        with _signals_blocked():  # the worker inherits the mask: see worker.main
-            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, pass_fds=[there.fileno()])
-        there.close()
+        try:
+            with _signals_blocked():  # the worker inherits the mask: see worker.main
+                process = subprocess.Popen(
+                    argv, stdin=subprocess.DEVNULL, pass_fds=[there.fileno()]
+                )
+        except OSError as exc:  # no interpreter to start (embedded), no memory, ...
+            log.warning("worker_not_started", executable=sys.executable, error=str(exc))
+            here.close()
+            return None
+        finally:
+            there.close()
         return Worker(process, Connection(here.detach()))
 
     def keep(self, count: int) -> None:

@@ -68,7 +68,7 @@ def plan_and_execute(planner: Planner, *, dry_run: bool) -> Outcome:
     try:
         with ThreadPoolExecutor(config.limits.concurrency, thread_name_prefix="cleaner") as pool:
             work, reported = planner.scan_all(pool)
-            processes = min(wanted, len(work))
+            processes = min(wanted, len(work), 1 + len(fleet.workers) if fleet else 1)
             if fleet is None or processes < 2:
                 if fleet is not None:
                     fleet.keep(0)

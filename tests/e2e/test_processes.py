@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -248,3 +249,20 @@ def test_a_worker_that_dies_deleting_fails_its_repositories_and_nothing_more(
             )
             assert left[key] == before[key]
     assert any(left[key] != before[key] for key in unknown)  # where it was deleting
+
+
+@pytest.mark.parametrize("executable", ["/nonexistent/python", "/bin/false"])
+def test_a_worker_that_cannot_start_leaves_the_run_to_the_others(
+    sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, executable: str
+) -> None:
+    """No interpreter to start (an embedded Python), or one that fails at once."""
+    text = Scenario().policy(1, sb, tmp_path)
+    reference = report_json(
+        run_once(load_config_text(text), Clients(), NOW, RunOptions(dry_run=True))
+    )
+    monkeypatch.setattr(sys, "executable", executable)
+    sb.reset()
+    text = Scenario().policy(2, sb, tmp_path)
+    result = run_once(load_config_text(text), Clients(), NOW, RunOptions(dry_run=True))
+    assert result.exit_code == 0
+    assert report_json(result) == reference
