@@ -23,8 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 
-import structlog
-
 from cleaner.core.model import RepositoryPlan
 from cleaner.core.references import UsageIndex
 from cleaner.core.storage import deletion_counts, max_deletions_warning
@@ -34,8 +32,6 @@ from cleaner.run.fleet import Fleet, Worker
 from cleaner.run.parallel import Outcome, decide, share_limits
 from cleaner.run.scan import Planned, Planner, Work, in_pool
 from cleaner.run.slots import Slots
-
-log = structlog.get_logger("cleaner.run.pipeline")
 
 
 class Fanout:

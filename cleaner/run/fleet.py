@@ -10,13 +10,11 @@ prints them, and lines never interleave).
 from __future__ import annotations
 
 import contextlib
-import signal
-import socket
 import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
@@ -27,19 +25,13 @@ from cleaner import logs
 from cleaner.aws.ecr import ManifestCache
 from cleaner.config.model import Limits
 from cleaner.core.model import RepositoryPlan
-from cleaner.run import wire
+from cleaner.run import spawn, wire
 from cleaner.run.progress import Progress
 from cleaner.run.slots import Slots
 from cleaner.run.stopping import StopRequest
-from cleaner.run.worker import SIGNALS
 
 log = structlog.get_logger("cleaner.run.pipeline")
 
-# A worker's command line: `python -c WORKER_MAIN <socket fd> <sys.path...>`.
-WORKER_MAIN = (
-    "import sys; sys.path[:] = sys.argv[2:]; "
-    "from cleaner.run.worker import serve; serve(int(sys.argv[1]))"
-)
 # A stop request reaches the workers at most this late (seconds).
 STOP_POLL = 0.05
 # How long a worker that was told to stop may take to report, before it is killed.
@@ -49,7 +41,7 @@ GRACE = 30.0
 class Worker:
     """One worker process and what it has said so far (read under the fleet's lock)."""
 
-    def __init__(self, process: subprocess.Popen[bytes], conn: Connection) -> None:
+    def __init__(self, process: spawn.Process, conn: Connection) -> None:
         self.process = process
         self.conn = conn
         self._send_lock = threading.Lock()  # the reader, the main thread, the stop forwarder
@@ -109,25 +101,10 @@ class Fleet:
         for thread in [*self._threads, forwarder]:
             thread.start()
 
-    def _start(self) -> Worker | None:
-        """A fresh interpreter (fork and exec, as multiprocessing's spawn method does,
-        but without importing the caller's main script again), given this process's
-        sys.path; the two ends of a socket pair carry multiprocessing's messages.
-        None if it cannot be started: the run goes on with fewer processes."""
-        here, there = socket.socketpair()
-        argv = [sys.executable, "-c", WORKER_MAIN, str(there.fileno()), *sys.path]
-        try:
-            with _signals_blocked():  # the worker inherits the mask: see worker.main
-                process = subprocess.Popen(
-                    argv, stdin=subprocess.DEVNULL, pass_fds=[there.fileno()]
-                )
-        except OSError as exc:  # no interpreter to start (embedded), no memory, ...
-            log.warning("worker_not_started", executable=sys.executable, error=str(exc))
-            here.close()
-            return None
-        finally:
-            there.close()
-        return Worker(process, Connection(here.detach()))
+    @staticmethod
+    def _start() -> Worker | None:
+        started = spawn.start()
+        return None if started is None else Worker(*started)
 
     def keep(self, count: int) -> None:
         """Only the first `count` workers are needed: end the others."""
@@ -168,7 +145,7 @@ class Fleet:
         with self.lock:
             assert not worker.decided
             worker.dismissed = True
-        _kill(worker.process)
+        spawn.kill(worker.process)
 
     def wait(self, ready: Callable[[], bool]) -> None:
         with self.lock:
@@ -190,7 +167,7 @@ class Fleet:
             try:
                 worker.process.wait(0 if worker.dismissed else GRACE)
             except subprocess.TimeoutExpired:
-                _kill(worker.process)
+                spawn.kill(worker.process)
                 worker.process.wait()
             worker.conn.close()
         for thread in self._threads:
@@ -202,7 +179,7 @@ class Fleet:
             try:
                 message: Any = worker.conn.recv()
             except (EOFError, OSError):
-                self._ended(worker, _ended_how(worker.process))
+                self._ended(worker, spawn.ended_how(worker.process))
                 return
             if not self._handle(worker, message):
                 return
@@ -282,28 +259,3 @@ class Fleet:
                 for worker in self.workers:
                     worker.send((wire.STOP, self.stop.cause, self.stop.exit_code))
                 return
-
-
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(OSError):  # already gone
-        process.kill()
-
-
-def _ended_how(process: subprocess.Popen[bytes]) -> str:
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(5)
-    code = process.returncode
-    if code is not None and code < 0:
-        how = f"killed by {signal.Signals(-code).name}"
-    else:
-        how = f"exit code {code}"
-    return f"its worker process ended unexpectedly ({how})"
-
-
-@contextlib.contextmanager
-def _signals_blocked() -> Iterator[None]:
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -38,12 +38,12 @@ from cleaner.run import wire
 from cleaner.run.finish import finish, makes_calls
 from cleaner.run.progress import Progress
 from cleaner.run.scan import Planned, Planner, Work
+from cleaner.run.spawn import SIGNALS
 from cleaner.run.stopping import StopRequest
 from cleaner.tuning import tune_gc
 
 # Log lines and deletion counts go to the first process together, at most this late (s).
 FLUSH = 0.1
-SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def serve(fd: int) -> None:
