@@ -122,17 +122,21 @@ def one_not_found(sb: Sandbox, _: dict[str, list[str]], __: Path) -> dict[str, s
     return {"TARGETS": f"[{{region: us-east-1, repositories: [{names}]}}]"}
 
 
-# The plan of a run with these seeds: 4 repositories of about 17 deletions each.
+# The plan of a run with these seeds: 4 repositories of about 17 deletions each. Each
+# case starts a worker process (about a second): the fast suite keeps three.
+SLOW = pytest.mark.slow
 SCENARIOS = [
     pytest.param(Scenario(), id="delete"),
-    pytest.param(Scenario(dry_run=True), id="dry-run"),
+    pytest.param(Scenario(dry_run=True), id="dry-run", marks=SLOW),
     pytest.param(Scenario(action="action: archive"), id="archive"),
-    pytest.param(Scenario(action="action: archive", dry_run=True), id="archive-dry-run"),
+    pytest.param(
+        Scenario(action="action: archive", dry_run=True), id="archive-dry-run", marks=SLOW
+    ),
     # Over the whole plan, under any one process's part of it: nothing is deleted.
-    pytest.param(Scenario(max_deletions=50), id="max-deletions-over-the-whole-plan"),
+    pytest.param(Scenario(max_deletions=50), id="max-deletions-over-the-whole-plan", marks=SLOW),
     pytest.param(Scenario(setup=pinned_in_a_file), id="protected-in-use"),
-    pytest.param(Scenario(setup=one_not_found), id="repository-not-found"),
-    pytest.param(Scenario(setup=a_target_that_fails), id="a-target-that-fails"),
+    pytest.param(Scenario(setup=one_not_found), id="repository-not-found", marks=SLOW),
+    pytest.param(Scenario(setup=a_target_that_fails), id="a-target-that-fails", marks=SLOW),
 ]
 
 
@@ -184,6 +188,7 @@ def kill_the_workers(killed: list[int]) -> None:
         killed.append(pid)
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_planning_touched_nothing(
     sb: Sandbox, tmp_path: Path, taking_part: TakingPart
 ) -> None:
@@ -206,6 +211,7 @@ def test_a_worker_that_dies_planning_touched_nothing(
     assert all(p.actions for p in result.report.repositories if not p.failed)
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_deleting_fails_its_repositories_and_nothing_more(
     sb: Sandbox, tmp_path: Path, taking_part: TakingPart
 ) -> None:
@@ -251,6 +257,7 @@ def test_a_worker_that_dies_deleting_fails_its_repositories_and_nothing_more(
     assert any(left[key] != before[key] for key in unknown)  # where it was deleting
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("executable", ["/nonexistent/python", "/bin/false"])
 def test_a_worker_that_cannot_start_leaves_the_run_to_the_others(
     sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, executable: str
