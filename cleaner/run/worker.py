@@ -69,6 +69,9 @@ def main(conn: Connection) -> None:
             outbox.send((wire.CRASHED, traceback.format_exc()))
         finally:
             os._exit(1)
+    # Everything is sent (the first process reads what is still in the socket): no
+    # interpreter teardown of a large heap for the first process to wait for.
+    os._exit(0)
 
 
 def _run(conn: Connection, hello: wire.Hello, outbox: Outbox) -> None:
