@@ -41,8 +41,10 @@ limits: {max_deletions: 10000000LIMITS}
 """
 
 
-def policy(concurrency: int | None = None) -> str:
+def policy(concurrency: int | None = None, processes: int | None = None) -> str:
+    """The benchmarks' policy; limits.processes left out means its default (the cores)."""
     extra = "" if concurrency is None else f", concurrency: {concurrency}"
+    extra += "" if processes is None else f", processes: {processes}"
     return POLICY.replace("LIMITS", extra)
 
 
@@ -57,11 +59,24 @@ def quiet_logs() -> None:
 
 
 def machine() -> dict[str, Any]:
+    from cleaner.run.cores import usable_cores
+
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
+        "usable_cores": usable_cores(),
+        # Other work on the machine slows every wall time here: the 1, 5 and 15 minute
+        # load averages when the result was written.
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def children_cpu_s() -> float:
+    """CPU time of this process's children that have ended and been waited for: a run's
+    worker processes (limits.processes), once the run has ended them."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_rss_mib() -> float:

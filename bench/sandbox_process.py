@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from bench.sandbox_run import index_batches
 from bench.seeding import seed_plain, seed_registry
 from cleaner.sandbox import Sandbox
 
@@ -43,7 +44,9 @@ def serve(argv: Sequence[str]) -> None:
             operation, _, rate = spec.partition("=")
             sandbox.faults.throttle(operation, rate=float(rate), burst=args.burst)
         sandbox.faults.record_times = True
-        print(f"READY {sandbox.endpoint_url} {total} {time.process_time():.3f}", flush=True)
+        batches = index_batches(sandbox)
+        cpu = time.process_time()
+        print(f"READY {sandbox.endpoint_url} {total} {cpu:.3f} {batches}", flush=True)
         sys.stdin.read()  # until the parent closes it
         busy = time.process_time()
     print(f"CPU {busy:.3f}", flush=True)
@@ -54,7 +57,8 @@ def sandbox_process(
     repositories: int, images: int, *extra: str
 ) -> Iterator[tuple[str, int, dict[str, float]]]:
     """(endpoint, images seeded, stats); stats["serve_cpu_s"] is the CPU time the sandbox
-    spent answering (seeding excluded), filled in when the block ends."""
+    spent answering (seeding excluded), filled in when the block ends; stats["pid"] its
+    process; stats["index_batches"] the BatchGetImage calls a cold cache needs."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.sandbox_process", str(repositories), str(images), *extra],
         stdin=subprocess.PIPE,
@@ -64,7 +68,8 @@ def sandbox_process(
     assert proc.stdout is not None and proc.stdin is not None
     stats: dict[str, float] = {}
     try:
-        _, endpoint, total, seeded_cpu = proc.stdout.readline().split()
+        _, endpoint, total, seeded_cpu, batches = proc.stdout.readline().split()
+        stats.update(pid=proc.pid, index_batches=int(batches))
         yield endpoint, int(total), stats
     finally:
         proc.stdin.close()

@@ -36,9 +36,7 @@ def point_at(sandbox: Sandbox) -> None:
     quiet_logs()
 
 
-def minimum_calls(
-    sandbox: Sandbox, plans: list[RepositoryPlan], indexes_read: int
-) -> dict[str, int]:
+def minimum_calls(plans: list[RepositoryPlan], indexes_read: int) -> dict[str, int]:
     """The fewest calls that can list, read and delete what this run did."""
     repos = len(plans)
     pages = 0
@@ -57,9 +55,10 @@ def minimum_calls(
     }
 
 
-def index_batches(sandbox: Sandbox, cache: ManifestCache) -> int:
+def index_batches(sandbox: Sandbox, cache: ManifestCache | None = None) -> int:
     """BatchGetImage calls needed: per repository, its indexes not yet cached, by 100."""
     calls = 0
+    cache = cache if cache is not None else ManifestCache()
     with sandbox.store.lock:
         for registry in sandbox.store._registries.values():  # bench-only peek
             for repo in registry.values():
@@ -88,7 +87,7 @@ def run(
     return Outcome(
         seconds=seconds,
         calls=dict(sandbox.faults.calls),
-        minimum=minimum_calls(sandbox, plans, expected_index_reads),
+        minimum=minimum_calls(plans, expected_index_reads),
         plans=plans,
         exit_code=result.exit_code,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -39,6 +40,29 @@ class _Stderr:
 
     def flush(self) -> None:
         sys.stderr.flush()
+
+
+class _OneAtATime:
+    """Writes to `stream` one at a time, across threads. Unbuffered (PYTHONUNBUFFERED,
+    as containers often set), each write is a system call of its own, and the kernel
+    keeps a write to a pipe whole only up to 4 KiB: a batch of a worker's lines
+    (cleaner/run/worker.py), or a long event, could otherwise take another thread's
+    line into its middle."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            written: int = self._stream.write(text)
+            self._stream.flush()
+            return written
+
+    def flush(self) -> None:
+        with self._lock:
+            self._stream.flush()
 
 
 def _is_secret(key: str) -> bool:
@@ -89,8 +113,29 @@ def _forward_library_logs(names: tuple[str, ...] = ("apscheduler",)) -> None:
         library.propagate = False
 
 
-def configure(log_format: str = "auto", level: str = "info") -> None:
+# The last configure()'s (format, level), "auto" resolved, and where it writes: the
+# worker processes of a run (cleaner/run/worker.py) render their events the same way,
+# and this process writes their lines where it writes its own.
+_settings: tuple[str, str] | None = None
+_output = _OneAtATime(_Stderr())
+
+
+def settings() -> tuple[str, str] | None:
+    """(format, level) as last configured, or None if configure() was never called."""
+    return _settings
+
+
+def write_rendered(text: str) -> None:
+    """Whole lines of events another process rendered with settings(): one write."""
+    _output.write(text)
+
+
+def configure(log_format: str = "auto", level: str = "info", stream: Any = None) -> None:
+    """`stream`: where rendered events go (default: whatever sys.stderr is then)."""
+    global _settings, _output
     use_json = log_format == "json" or (log_format == "auto" and not sys.stdout.isatty())
+    _settings = ("json" if use_json else "console", level)
+    _output = output = _OneAtATime(stream or _Stderr())
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if use_json
@@ -108,7 +153,10 @@ def configure(log_format: str = "auto", level: str = "info") -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
+        # One write per event (print() writes the line and its newline in two calls):
+        # threads, and the worker processes whose events this process writes, never
+        # share a line.
+        logger_factory=structlog.WriteLoggerFactory(file=output),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     _forward_library_logs()

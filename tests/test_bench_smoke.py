@@ -22,6 +22,9 @@ def results_elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     monkeypatch.syspath_prepend(str(ROOT))
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    import bench.common  # it read the results directory when first imported
+
+    monkeypatch.setattr(bench.common, "RESULTS", tmp_path)
 
 
 def test_api_efficiency_small_makes_the_minimum_calls() -> None:
@@ -47,9 +50,12 @@ def test_planner_scale_small_runs(tmp_path: Path) -> None:
 def test_latency_small_completes_cleanly() -> None:
     from bench import latency
 
-    result = latency.main(0.0)  # the smallest run: one round of 16 repositories
+    result = latency.main(0.0, 2)  # the smallest run: one round of 16 repositories
     assert result["exit_code"] == 0
     assert result["repositories"] == 16
+    assert result["processes"] == 2  # every process's CPU is the client's
+    assert result["client_cpu_s"] >= result["client_cpu_workers_s"] >= 0
+    assert "load_average_at_start" in result
 
 
 def test_throttling_small_loses_nothing() -> None:
@@ -135,3 +141,30 @@ def test_list_plan_cpu_small_lists_and_plans_every_image() -> None:
     result = list_plan_cpu.main(2, 1)
     assert result["images"] >= 2 * list_plan_cpu.PER_REPOSITORY
     assert result["cpu_ms_per_1000_images"] > 0
+
+
+def test_million_small_meets_its_targets_with_two_processes() -> None:
+    from bench import million
+
+    result = million.main(0.004, 2)  # 4 repositories of 1,000 images
+    assert result["exit_code"] == 0 and result["processes"] == 2
+    ratio = result["ratio"]
+    assert isinstance(ratio, dict) and all(r <= 1.05 for r in ratio.values()), result
+    peaks = result["peak_rss_mib"]
+    assert isinstance(peaks, dict) and set(peaks) >= {"cleaner", "sandbox"}
+
+
+def test_small_runs_compare_one_and_two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import small_runs
+
+    monkeypatch.setattr(small_runs, "REGISTRIES", [(3, 20)])
+    result = small_runs.main(1)
+    (run,) = result["runs"]
+    assert set(run["by_processes"]) == {"1", "2"}
+
+
+def test_planning_threads_plans_with_and_without_the_lock() -> None:
+    from bench import planning_threads
+
+    result = planning_threads.main(1, repositories=4, images=200)
+    assert set(result["cpu_s"]) == {"1 thread", "8 threads", "8 threads, planning lock"}

@@ -256,6 +256,8 @@ def test_a_role_can_take_an_external_id_and_a_session_name() -> None:
             Limits(concurrency=64, requests_per_second=20.0),
         ),
         ("{requests_per_second: 0.5}", Limits(requests_per_second=0.5)),
+        ("{processes: 3}", Limits(processes=3)),
+        ("{processes: 1, concurrency: 2}", Limits(processes=1, concurrency=2)),
     ],
 )
 def test_limits_take_a_concurrency_and_a_request_rate(limits: str, expected: Limits) -> None:

@@ -198,6 +198,8 @@ INVALID = [
     pytest.param(top("schedule: {cron: '0 3 * *'}\n"), id="cron-4-fields"),
     pytest.param(top("limits: {concurrency: 0}\n"), id="concurrency-0"),
     pytest.param(top("limits: {concurrency: 65}\n"), id="concurrency-65"),
+    pytest.param(top("limits: {processes: 0}\n"), id="processes-0"),
+    pytest.param(top("limits: {processes: 65}\n"), id="processes-65"),
     pytest.param(top("limits: {requests_per_second: 0}\n"), id="rate-0"),
     pytest.param(top("notify: {kind: webhook, url: 'https://x'}\n"), id="notify-mapping"),
     pytest.param(top("notify: [{url: 'https://x'}]\n"), id="notify-no-kind"),
@@ -253,6 +255,7 @@ VALID = [
     ),
     pytest.param(top("limits: {max_deletions: 0, max_deletion_ratio: 1}\n"), id="limits"),
     pytest.param(top("limits: {concurrency: 64, requests_per_second: 0.5}\n"), id="pace"),
+    pytest.param(top("limits: {processes: 4}\n"), id="processes"),
     pytest.param(
         target(
             f"{{region: us-east-1, role_arn: '{ROLE}', external_id: 'o/x:1', session_name: n@o}}"

@@ -74,10 +74,14 @@ class Clients:
     def __init__(self, session: Any = None, *, time_fetcher: TimeFetcher | None = None) -> None:
         import boto3
 
+        portable = session is None and time_fetcher is None
         if session is None:  # an injected session (tests) is its maker's to set up
             session = boto3.session.Session()
             share_service_models(session)
         self.session: Any = session
+        # Another process can make the same clients from its own environment only if
+        # nothing was handed in here (cleaner/run/parallel.py).
+        self.portable = portable
         self._time_fetcher = time_fetcher  # for the credentials' expiry; tests inject it
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str, Role | None, str], Any] = {}

@@ -193,6 +193,15 @@ LIMITS = Shape(
             " threads working on it. Default: no cap (throttling is still retried with"
             " backoff).",
         ),
+        "processes": Key(
+            # A process needs one of the concurrency slots to work: the same bounds.
+            f.Check(_concurrency, {"type": "integer", "minimum": 1, "maximum": MAX_CONCURRENCY}),
+            "Processes one run uses: its repositories are split among them, each plans and"
+            " deletes its share, and nothing is deleted before limits.max_deletions is"
+            " checked over the whole plan. Default: the CPU cores this process may use"
+            " (affinity and the cgroup's CPU quota), at most one per repository and per"
+            " limits.concurrency thread. 1: one process.",
+        ),
     }
 )
 

@@ -167,6 +167,7 @@ class Limits:
     orphaned_referrers: OrphanedReferrers = OrphanedReferrers.KEEP
     concurrency: int = 8  # repositories worked on at once
     requests_per_second: float | None = None  # ECR calls a second, per registry; None: no cap
+    processes: int | None = None  # processes one run uses; None: the usable cores
 
 
 @dataclass(frozen=True, slots=True)

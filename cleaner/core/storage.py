@@ -125,9 +125,21 @@ def archived_in_use(inventory: Inventory, in_use: Mapping[str, str]) -> tuple[st
 def check_max_deletions(plans: Sequence[RepositoryPlan], limits: Limits) -> str | None:
     """A warning when the whole run would delete (or archive) more than
     limits.max_deletions, else None."""
+    return max_deletions_warning(deletion_counts(plans), limits)
+
+
+def deletion_counts(plans: Sequence[RepositoryPlan]) -> tuple[int, int, int]:
+    """(images deleted, images archived, tags removed) by these plans: what
+    limits.max_deletions counts. The counts of parts of a run add up to the run's."""
     images = sum(1 for p in plans for a in p.actions if a.kind is ActionKind.DELETE_IMAGE)
     archives = sum(1 for p in plans for a in p.actions if a.kind is ActionKind.ARCHIVE_IMAGE)
     tags = sum(len(a.tags) for p in plans for a in p.actions if a.kind is ActionKind.REMOVE_TAG)
+    return images, archives, tags
+
+
+def max_deletions_warning(counts: tuple[int, int, int], limits: Limits) -> str | None:
+    """check_max_deletions from the deletion_counts of the whole run."""
+    images, archives, tags = counts
     if images + archives + tags <= limits.max_deletions:
         return None
     archiving = f", archive {archives} images" if archives else ""

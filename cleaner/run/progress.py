@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -107,6 +107,11 @@ class Progress:
 
     def repository_done(self) -> None:
         self._add(done=1)
+
+    def merge(self, amounts: Mapping[str, int]) -> None:
+        """Counts another process of the run made, by Snapshot field (`planned`,
+        `images_scanned`, `deletions`, `done`): the worker processes' (limits.processes)."""
+        self._add(**amounts)
 
     def close(self) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -35,6 +36,13 @@ NOT_FOUND = "repository not found"
 # fnmatch's special characters: a name without them names one repository.
 _GLOB = re.compile(r"[*?\[]")
 
+# One repository planned at a time in a process. Planning is pure CPU, so threads
+# planning together only take turns at the GIL every few milliseconds, each evicting
+# the others' data from the CPU caches (bench/planning_threads.py). Listing and
+# deleting, which wait on the network, still overlap; and plans finish one by one, so
+# their repositories' deletions start sooner.
+PLANNING = threading.Lock()
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -48,18 +56,19 @@ class Planned:
 
 
 @dataclass
-class _Work:
+class Work:
     """One repository to plan, with what its target's sources found in use."""
 
     registry: Registry
     ref: RepositoryRef
     policy: Policy
     usages: UsageIndex | None
+    target: int = 0  # position in config.targets: another process rebuilds `registry` from it
 
 
 @dataclass
 class _Scan:
-    work: list[_Work] = field(default_factory=list)
+    work: list[Work] = field(default_factory=list)
     # Reported as they are, never executed: failures, and repositories not found.
     reported: list[Planned] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -83,23 +92,30 @@ class Planner:
     stop: StopRequest = field(default_factory=StopRequest)
     progress: Progress = field(default_factory=Progress)
     _limiters: dict[tuple[str | None, str | None, str], RateLimiter] = field(default_factory=dict)
+    _registries: dict[int, Registry] = field(default_factory=dict)
     # Run-level warnings of the last plan_all (repositories not found), in target order.
     warnings: list[str] = field(default_factory=list)
 
     def plan_all(self, pool: Executor) -> list[Planned]:
         work, reported = self.scan_all(pool)
-        planned = in_pool(pool, self._plan, work) + reported
+        return self.plan_scanned(pool, work, reported)
+
+    def plan_scanned(
+        self, pool: Executor, work: Sequence[Work], reported: Sequence[Planned]
+    ) -> list[Planned]:
+        """What scan_all found, planned, sorted by repository (as the report lists it)."""
+        planned = in_pool(pool, self.plan, work) + list(reported)
         planned.sort(key=lambda p: p.plan.repository)
         self.warnings += [w for p in planned for w in p.plan.warnings]
         return planned
 
-    def scan_all(self, pool: Executor) -> tuple[list[_Work], list[Planned]]:
+    def scan_all(self, pool: Executor) -> tuple[list[Work], list[Planned]]:
         """Each repository to work on (with what its sources see in use), and those only
         to report (failed, not found)."""
         # Targets are set up one after another (clients, limiters: cheap and not all
         # thread-safe); listing and the in-use sources then run on the pool.
-        registries = [(t, self._registry(t)) for t in self.config.targets]
-        scans = in_pool(pool, lambda tr: self._listed(self._scan(*tr)), registries)
+        registries = [(i, self.registry(i)) for i in range(len(self.config.targets))]
+        scans = in_pool(pool, lambda ir: self._listed(self._scan(*ir)), registries)
         self.warnings = [w for s in scans for w in s.warnings]
         return [w for s in scans for w in s.work], [p for s in scans for p in s.reported]
 
@@ -109,6 +125,12 @@ class Planner:
         for _ in scan.reported:
             self.progress.repository_planned(0)
         return scan
+
+    def registry(self, target: int) -> Registry:
+        """The Registry of config.targets[target], made once (not thread-safe)."""
+        if target not in self._registries:
+            self._registries[target] = self._registry(self.config.targets[target])
+        return self._registries[target]
 
     def _registry(self, target: Target) -> Registry:
         rate = self.config.limits.requests_per_second
@@ -134,8 +156,9 @@ class Planner:
             concurrency=self.config.limits.concurrency,
         )
 
-    def _scan(self, target: Target, registry: Registry) -> _Scan:
+    def _scan(self, index: int, registry: Registry) -> _Scan:
         """The target's repositories in this shard, and what its in-use sources see."""
+        target = self.config.targets[index]
         try:
             repositories = registry.repositories()
         except Exception as exc:  # one target's failure never stops the others
@@ -173,7 +196,7 @@ class Planner:
                 usages = indexes.get(policy.protect.in_use)
                 if usages is None:
                     usages = indexes[policy.protect.in_use] = _index(found, policy.protect.in_use)
-            work.append(_Work(registry, ref, policy, usages))
+            work.append(Work(registry, ref, policy, usages, index))
         return replace(missing, work=work)
 
     def _not_found(self, target: Target, listed: Sequence[RepositoryRef]) -> _Scan:
@@ -199,14 +222,15 @@ class Planner:
             scan.reported.append(Planned(plan, None, {}))
         return scan
 
-    def _plan(self, work: _Work) -> Planned:
+    def plan(self, work: Work) -> Planned:
+        """Inventory and plan one repository (any thread)."""
         began = time.monotonic()
         planned = self._plan_one(work)
         planned.seconds = time.monotonic() - began
         self.progress.repository_planned(planned.plan.images_scanned)
         return planned
 
-    def _plan_one(self, work: _Work) -> Planned:
+    def _plan_one(self, work: Work) -> Planned:
         ref = work.ref
         if self.stop.requested():
             # Not a failure: the operator asked to stop, and the report says so.
@@ -219,10 +243,12 @@ class Planner:
         ):
             try:
                 inventory = work.registry.inventory(ref, self.cache, archived=self._archived(work))
-                in_use = None if work.usages is None else resolve_in_use(inventory, work.usages)
-                plan = plan_repository(
-                    inventory, work.policy, self.config.limits, self.now, in_use=in_use
-                )
+                with PLANNING:
+                    usages = work.usages
+                    in_use = None if usages is None else resolve_in_use(inventory, usages)
+                    plan = plan_repository(
+                        inventory, work.policy, self.config.limits, self.now, in_use=in_use
+                    )
             except Exception as exc:  # one repository's failure never stops the others
                 error = f"not touched: {error_text(exc)}"
                 log.error("repository_failed", repository=ref.name, error=error)
@@ -232,7 +258,7 @@ class Planner:
         expected = {a.digest: inventory.images[a.digest].tags for a in plan.actions}
         return Planned(plan, work.registry, expected)
 
-    def _archived(self, work: _Work) -> bool:
+    def _archived(self, work: Work) -> bool:
         """Whether archived images must be listed: a rule selects them, or referrers are
         deleted as orphans (a referrer of an archived subject is not an orphan)."""
         orphans = self.config.limits.orphaned_referrers is OrphanedReferrers.DELETE
