@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from datetime import UTC, datetime
@@ -17,11 +18,17 @@ from cleaner.sandbox.seed import DEFAULT_ACCOUNT, DEFAULT_REGION
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 
 
-def test_demo_command_exits_0_and_tells_the_whole_story(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert main(["demo"]) == 0
-    out = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def demo_output() -> str:
+    """What `ecr-cleaner demo` prints, run once for the tests that read it."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["demo"]) == 0
+    return out.getvalue()
+
+
+def test_demo_command_exits_0_and_tells_the_whole_story(demo_output: str) -> None:
+    out = demo_output
     for heading in ("1. The policy", "2. The plan", "3. The run", "4. What remains"):
         assert heading in out
     assert "name: feature-branches" in out  # the policy itself is shown
@@ -102,13 +109,12 @@ def test_demo_defaults_to_quiet_logs_without_changing_other_commands() -> None:
     assert parser.parse_args(["serve", "--config", "x"]).log_level == "info"
 
 
-def test_readme_shows_real_demo_output(capsys: pytest.CaptureFixture[str]) -> None:
+def test_readme_shows_real_demo_output(demo_output: str) -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     start = readme.index("`ecr-cleaner demo` (`make demo`)")
     block = readme[readme.index("```\n", start) + 4 :]
     block = block[: block.index("```")]
-    assert main(["demo"]) == 0
-    out = capsys.readouterr().out
+    out = demo_output
     shown = [line for line in block.splitlines() if line.strip() and line != "..."]
     assert shown
     assert [line for line in shown if line not in out.splitlines()] == []

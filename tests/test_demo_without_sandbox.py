@@ -14,6 +14,7 @@ WITHOUT_MOTO = (
 )
 
 
+@pytest.mark.slow  # a fresh Python in a subprocess each: ~0.2 s
 @pytest.mark.parametrize("command", [["demo"], ["sandbox", "--seed", "demo"]])
 def test_without_the_sandbox_extra_it_exits_2_saying_how_to_install_it(
     command: list[str],

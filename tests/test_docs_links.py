@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterator
@@ -43,7 +44,8 @@ def slug(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
 
 
-def anchors(page: Path) -> set[str]:
+@functools.cache  # each page is linked to many times: parse it once
+def anchors(page: Path) -> frozenset[str]:
     """The anchors of `page`'s headings; a repeated heading gets -1, -2, ... as on GitHub."""
     tokens = PARSER.parse(page.read_text(encoding="utf-8"))
     seen: dict[str, int] = {}
@@ -57,7 +59,7 @@ def anchors(page: Path) -> set[str]:
         count = seen.get(base, 0)
         seen[base] = count + 1
         found.add(base if count == 0 else f"{base}-{count}")
-    return found
+    return frozenset(found)
 
 
 def problem(page: Path, target: str) -> str | None:

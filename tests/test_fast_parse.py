@@ -96,6 +96,7 @@ def fast_parse(operation: str, body: bytes, status: int = 200) -> dict[str, Any]
     return parsed
 
 
+@pytest.mark.slow  # a property test at full size: ~1-2 s
 @settings(max_examples=200, deadline=None)
 @given(pages)
 def test_describe_images_pages_parse_the_same(page: dict[str, Any]) -> None:

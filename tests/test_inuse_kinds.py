@@ -162,6 +162,7 @@ def test_a_module_of_the_package_that_declares_no_kind_is_refused(
             kinds.registered()
 
 
+@pytest.mark.slow  # a fresh Python in a subprocess: ~0.3 s
 def test_validation_and_the_schema_import_no_aws_library_nor_the_run_layers() -> None:
     # The kinds are imported by name at run time, which static import checks cannot
     # follow: load them all, as validation does, and look at what came with them.

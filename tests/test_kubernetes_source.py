@@ -97,6 +97,7 @@ def test_without_the_client_a_policy_using_the_source_is_invalid(
     load_config_text(in_use("ecs"))  # the other sources do not need it
 
 
+@pytest.mark.slow  # a fresh Python in a subprocess: ~0.3 s
 def test_validate_without_the_client_exits_2_saying_how_to_install_it(tmp_path: Path) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text(in_use("kubernetes"))

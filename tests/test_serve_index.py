@@ -9,6 +9,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -44,10 +45,10 @@ def get(port: int, path: str) -> tuple[int, str, bytes]:
         connection.close()
 
 
-@pytest.fixture
-def reports(tmp_path: Path) -> ReportDirectory:
-    (tmp_path / "secret.json").write_text(SECRET)
-    directory = ReportDirectory(tmp_path / "reports")
+def filled(root: Path) -> ReportDirectory:
+    """Three runs' reports, and beside them files that are not reports."""
+    (root / "secret.json").write_text(SECRET)
+    directory = ReportDirectory(root / "reports")
     directory.write(report(action(1, Status.DELETED), now=NOW), "aaa", "success")
     failed = action(2, Status.FAILED, "Boom")
     directory.write(report(failed, now=NOW + timedelta(days=7)), "bbb", "failures")
@@ -57,11 +58,26 @@ def reports(tmp_path: Path) -> ReportDirectory:
     return directory
 
 
-@pytest.fixture
-def port(reports: ReportDirectory) -> Iterator[int]:
+@contextmanager
+def serving(reports: ReportDirectory) -> Iterator[int]:
     server = HealthServer("127.0.0.1", 0, lambda: (True, HEALTH), lambda: b"", reports).start()
-    yield server.address[1]
-    server.stop()
+    try:
+        yield server.address[1]
+    finally:
+        server.stop()
+
+
+# One directory and one server for the tests that only read them (a server's stop
+# waits out its poll interval); a test that changes the directory fills its own.
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> ReportDirectory:
+    return filled(tmp_path_factory.mktemp("serve-index"))
+
+
+@pytest.fixture(scope="module")
+def port(reports: ReportDirectory) -> Iterator[int]:
+    with serving(reports) as number:
+        yield number
 
 
 def rows(page: str) -> list[str]:
@@ -130,11 +146,13 @@ def test_a_browser_asking_for_an_icon_gets_an_empty_answer_not_an_error(port: in
     assert get(port, "/favicon.ico")[:2] == (204, "image/x-icon")
 
 
-def test_texts_from_report_files_are_escaped(port: int, reports: ReportDirectory) -> None:
+def test_texts_from_report_files_are_escaped(tmp_path: Path) -> None:
+    reports = filled(tmp_path)
     hostile = report(now=NOW + timedelta(days=30)).to_dict()
     hostile.update(mode="<script>alert(1)</script>", outcome='"><img src=x>')
     (reports.path / "report-20270202T030000.000000Z-evil.json").write_text(json.dumps(hostile))
-    page = get(port, "/")[2].decode()
+    with serving(reports) as port:
+        page = get(port, "/")[2].decode()
     assert "<script>alert" not in page and "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "report-20270202T030000.000000Z-evil" in rows(page)

@@ -184,6 +184,7 @@ def test_per_image_errors_are_recorded_with_their_code(sb: Sandbox, repo: RepoSe
     assert status_of(sb, repo, child) == "ACTIVE"
 
 
+@pytest.mark.slow  # waits out botocore's real back-off after each throttle: 1-2 s
 def test_throttling_is_retried(sb: Sandbox, repo: RepoSeeder) -> None:
     old = repo.bulk(2, start=OLD, tag_every=0)
     sb.faults.throttle("UpdateImageStorageClass", rate=10, burst=1)  # the two calls go at once

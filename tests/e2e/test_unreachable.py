@@ -12,7 +12,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cleaner.sandbox import Sandbox
+
+# A subprocess each; the first waits out two real connection retries.
+pytestmark = pytest.mark.slow
 
 POLICY = """
 version: 1

@@ -11,39 +11,47 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
-from typing import Any, TextIO
+from datetime import UTC, datetime
+from typing import TextIO
 
+from cleaner.commands.base import (
+    Command,
+    config_option,
+    load_checked,
+    logging_options,
+    now_option,
+    parse_now,
+)
 from cleaner.config.fields import Issues
 from cleaner.config.lifecycle import validate_policy
 from cleaner.config.model import Config
 from cleaner.exitcodes import ExitCode
 
 
-def add_lifecycle_parser(
-    commands: Any,
-    config_option: argparse.ArgumentParser,
-    now_option: argparse.ArgumentParser,
-    logging_options: argparse.ArgumentParser,
-) -> None:
-    lifecycle = commands.add_parser(
-        "lifecycle", help="ECR lifecycle policies: export this policy as one, audit ECR's"
-    )
-    actions = lifecycle.add_subparsers(dest="lifecycle_command", required=True, metavar="ACTION")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="lifecycle_command", required=True, metavar="ACTION")
     export = actions.add_parser(
         "export",
-        parents=[config_option],
         help="print each policy as an ECR lifecycle policy; what ECR cannot express goes "
         "to stderr (exit 0 exact, 1 approximate)",
     )
+    config_option(export)
     export.add_argument("--policy", metavar="NAME", help="only this policy: its bare JSON")
     audit = actions.add_parser(
         "audit",
-        parents=[config_option, now_option, logging_options],
         help="what ECR's own lifecycle policies would expire that this policy protects "
         "(exit 1 if anything)",
     )
+    config_option(audit)
+    now_option(audit)
+    logging_options(audit)
     audit.add_argument("--format", choices=["table", "json"], default="table")
+
+
+def lifecycle(args: argparse.Namespace) -> int:
+    config = load_checked(args)
+    now = parse_now(getattr(args, "now", None), datetime.now(UTC))  # export takes no --now
+    return lifecycle_command(args, config, now)
 
 
 def lifecycle_command(args: argparse.Namespace, config: Config, now: datetime) -> int:
@@ -106,3 +114,11 @@ def audit_command(
     report = audit_once(config, Clients(), now)
     sys.stdout.write(RENDERERS[output](report))
     return report.exit_code
+
+
+COMMAND = Command(
+    name="lifecycle",
+    help="ECR lifecycle policies: export this policy as one, audit ECR's",
+    add_arguments=add_arguments,
+    run=lifecycle,
+)
