@@ -1,7 +1,7 @@
 """Differential check of the planner: the same random repositories and policies planned
 by two versions of the code must give the same plans, field for field and in order
-(every action, every kept image, every reason, warnings, errors, and what
-`check_max_deletions` says).
+(every action, every kept image, every reason, warnings, errors, what
+`check_max_deletions` says and, for a lifecycle policy, the lifecycle audit).
 
 A change meant to make planning faster, not different, is proven by this check: any
 difference in any case fails it. The baseline is another commit's `cleaner` package
@@ -328,15 +328,21 @@ def _plan(spec: dict[str, Any]) -> tuple[Any, float]:
         images[values["digest"]] = Image(**values)
     children = {index: tuple(kids) for index, kids in spec["children"].items()}
     inventory = Inventory(RepositoryRef("us-east-1", "123456789012", "team/app"), images, children)
+    in_use = spec["in_use"]
     started = time.perf_counter()
     try:
-        plan = plan_repository(
-            inventory, config.policies[0], config.limits, NOW, in_use=spec["in_use"]
-        )
+        plan = plan_repository(inventory, config.policies[0], config.limits, NOW, in_use=in_use)
     except Exception as exc:  # the same failure on both sides is the same behaviour
         return {"raised": f"{type(exc).__name__}: {exc}"}, time.perf_counter() - started
     seconds = time.perf_counter() - started
-    return {"plan": _encode(plan), "limit": check_max_deletions([plan], config.limits)}, seconds
+    result = {"plan": _encode(plan), "limit": check_max_deletions([plan], config.limits)}
+    policy = config.policies[0]
+    if policy.lifecycle is not None:  # the audit shares the graph and the protections
+        from cleaner.core.lifecycle.audit import audit_repository
+
+        audit = audit_repository(inventory, policy.lifecycle, policy.protect, NOW, in_use=in_use)
+        result["audit"] = _encode(audit)
+    return result, seconds
 
 
 def worker(cases_path: str, out_path: str) -> None:
@@ -423,6 +429,8 @@ def _shape(result: dict[str, Any]) -> Counter[str]:
         seen["protected dependent kept"] += 1
     if plan["actions"] or plan["kept"]:
         seen["non-empty"] += 1
+    if result.get("audit") and dict(result["audit"])["findings"]:
+        seen["audit findings"] += 1
     seen["actions"] += len(plan["actions"])
     seen["kept"] += len(plan["kept"])
     return seen

@@ -41,5 +41,6 @@ def test_the_same_code_twice_plans_the_same_over_every_part_of_planning(
         "keep_at_least spared",
         "protected dependent kept",
         "with warnings",
+        "audit findings",
     ):
         assert outcome.totals[shape] > 0, shape
