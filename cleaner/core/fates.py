@@ -33,6 +33,7 @@ class Fate:
         "image",
         "protected_tags",
         "protections",
+        "selected",
         "tags",
         "untagged",
         "untouchable",
@@ -43,6 +44,7 @@ class Fate:
         self.image = image
         self.tags: dict[str, Ruling] = {}  # selected tag -> ruling
         self.untagged: Ruling | None = None
+        self.selected = False  # `tags` or `untagged` is set (asked often: kept, not derived)
         self.protections: list[str] = []
         self.protected_tags = _NONE
         self.untouchable = False  # no tag removed, not deleted
@@ -54,10 +56,6 @@ class Fate:
         # Doomed, and archived rather than deleted: the reversible choice wins when the
         # rules that expired it disagree.
         self.archived = False
-
-    @property
-    def selected(self) -> bool:
-        return bool(self.tags) or self.untagged is not None
 
     def protect(self, reasons: list[str], tags: frozenset[str], untouchable: bool) -> None:
         """Apply protections, then settle what goes (planning asks for it many times)."""

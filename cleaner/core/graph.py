@@ -72,10 +72,6 @@ def subjects_of(image: Image) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def _cosign_tagged(tags: tuple[str, ...]) -> bool:
-    return bool(tags) and any(tag.startswith(_COSIGN_PREFIX) for tag in tags)
-
-
 def build_graph(inventory: Inventory) -> Graph:
     images = inventory.images
     kinds: dict[tuple[str, str], EdgeKind] = {}
@@ -89,8 +85,9 @@ def build_graph(inventory: Inventory) -> Graph:
     ordered = sorted(images)
     for digest in ordered:
         image = images[digest]
-        if not (image.subject or _cosign_tagged(image.tags)):
-            continue  # most images name no subject: skip subjects_of's work
+        # Most images name no subject; a cheap test that no tag can start like a cosign one.
+        if not image.subject and _COSIGN_PREFIX not in "".join(image.tags):
+            continue
         subjects = subjects_of(image)
         for subject in subjects:
             if subject in images:
@@ -112,7 +109,7 @@ def build_graph(inventory: Inventory) -> Graph:
         kinds=kinds,
         top_level=top_level,
         # A referrer with one present and one absent subject lives with the present one.
-        orphaned_referrers={d: absent[d] for d in top_level if d in absent},
+        orphaned_referrers={d: subjects for d, subjects in absent.items() if d not in owners},
     )
 
 

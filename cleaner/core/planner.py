@@ -121,8 +121,10 @@ def _apply_rules(
             fate = fates[verdict.digest]
             for tag, decision in verdict.tags.items():
                 fate.tags[tag] = Ruling(rank, name, decision, archive)
+                fate.selected = True
             if verdict.untagged is not None:
                 fate.untagged = Ruling(rank, name, verdict.untagged, archive)
+                fate.selected = True
     return fates
 
 
@@ -150,7 +152,7 @@ def _keep_at_least(
     after = fallout(graph, doomed, shielded)
     if floor <= 0:
         return sorted(doomed), after
-    total = sum(1 for f in fates.values() if in_service(f.image))
+    total = sum(map(in_service, (f.image for f in fates.values())))
     spare = max(0, floor - (total - len(serving)))
     if spare and after.spared:
 

@@ -84,9 +84,16 @@ def select_candidates(select: Select, images: Iterable[Image], claims: Claims) -
             continue
         if not want_tagged:
             continue
-        own = tags if len(tags) == 1 else sorted(set(tags))
+        if len(tags) == 1:  # most images: no tuple to build
+            tag = tags[0]
+            if (digest, tag) not in claimed and (matches is None or matches(tag)):
+                claimed.add((digest, tag))
+                candidates.append(Candidate(image, tags, False))
+            continue
         picked = tuple(
-            tag for tag in own if (digest, tag) not in claimed and (matches is None or matches(tag))
+            tag
+            for tag in sorted(set(tags))
+            if (digest, tag) not in claimed and (matches is None or matches(tag))
         )
         if picked:
             claimed.update((digest, tag) for tag in picked)
@@ -109,22 +116,26 @@ def evaluate(rule: Rule, candidates: Sequence[Candidate], now: datetime) -> list
     The items of one image in one keep group share their decision: without `group_by`,
     an image's tags are all kept or all expired, for the same reason."""
     group_of = _grouping(rule.keep)
-    kept = {} if rule.keep is None else _keep(rule.keep, candidates, group_of, now)
+    # Each item's keep group, computed once: keeping and expiring both need it.
+    grouped = None
+    if group_of is not None:
+        grouped = [[(item, group_of(item)) for item in _items(cand)] for cand in candidates]
+    kept = {} if rule.keep is None else _keep(rule.keep, candidates, grouped, now)
     expire = _expiry(rule, now)
     verdicts = []
-    for cand in candidates:
-        image = cand.image
-        digest = image.digest
-        if group_of is None:  # one group: the image's items are all decided alike
-            decision = kept.get((digest, None)) or expire(image, None)
+    if grouped is None:  # one group: the items of an image are all decided alike
+        for cand in candidates:
+            digest = cand.image.digest
+            decision = kept.get((digest, None)) or expire(cand.image, None)
             untagged = decision if cand.untagged else None
             verdicts.append(Verdict(digest, dict.fromkeys(cand.tags, decision), untagged))
-            continue
+        return verdicts
+    for cand, items in zip(candidates, grouped, strict=True):
+        digest = cand.image.digest
         tags: dict[str, Decision] = {}
         untagged = None
-        for item in _items(cand):
-            group = group_of(item)
-            decision = kept.get((digest, group)) or expire(image, group)
+        for item, group in items:
+            decision = kept.get((digest, group)) or expire(cand.image, group)
             if item is None:
                 untagged = decision
             else:
@@ -138,6 +149,7 @@ def _items(cand: Candidate) -> tuple[str | None, ...]:
 
 
 _UNTAGGED_ITEM: tuple[str | None, ...] = (None,)
+Grouped = list[list[tuple[str | None, str]]]  # per candidate: (item, keep group)
 Member = tuple[Candidate, Sequence[str | None]]  # a candidate, its items in one keep group
 
 
@@ -160,20 +172,17 @@ def _grouping(keep: Keep | None) -> Callable[[str | None], str] | None:
 
 
 def _keep(
-    keep: Keep,
-    candidates: Sequence[Candidate],
-    group_of: Callable[[str | None], str] | None,
-    now: datetime,
+    keep: Keep, candidates: Sequence[Candidate], grouped: Grouped | None, now: datetime
 ) -> dict[tuple[str, str | None], Decision]:
     """(digest, keep group) -> the decision keeping that image's items of that group."""
     groups: dict[str | None, list[Member]] = {}
-    if group_of is None:
+    if grouped is None:
         groups[None] = [(cand, _items(cand)) for cand in candidates]
     else:
         by_group: dict[str | None, dict[str, tuple[Candidate, list[str | None]]]] = {}
-        for cand in candidates:
-            for item in _items(cand):
-                of_image = by_group.setdefault(group_of(item), {})
+        for cand, items in zip(candidates, grouped, strict=True):
+            for item, label in items:
+                of_image = by_group.setdefault(label, {})
                 of_image.setdefault(cand.image.digest, (cand, []))[1].append(item)
         groups = {group: list(of_image.values()) for group, of_image in by_group.items()}
     kept: dict[tuple[str, str | None], Decision] = {}
@@ -193,20 +202,24 @@ def _order_key(order_by: OrderBy, now: datetime) -> Callable[[Member], tuple[Any
     Ages (`now - t`) rather than timestamps: exact, and ascending means newest first.
     """
 
-    def key(member: Member) -> tuple[Any, ...]:
-        cand, items = member
-        image = cand.image
-        if order_by is OrderBy.PULLED:
-            return (now - image.last_used, image.digest)
-        if order_by is OrderBy.SEMVER:
-            versions = [semver_key(t) for t in items if t is not None]
-            best = max((v for v in versions if v is not None), default=None)
-            if best is not None:
-                return (0, _Descending(best), image.digest)
-            return (1, now - image.pushed_at, image.digest)
+    def pushed(member: Member) -> tuple[Any, ...]:
+        image = member[0].image
         return (now - image.pushed_at, image.digest)
 
-    return key
+    def pulled(member: Member) -> tuple[Any, ...]:
+        image = member[0].image
+        return (now - image.last_used, image.digest)
+
+    def version(member: Member) -> tuple[Any, ...]:
+        cand, items = member
+        image = cand.image
+        versions = [semver_key(t) for t in items if t is not None]
+        best = max((v for v in versions if v is not None), default=None)
+        if best is not None:
+            return (0, _Descending(best), image.digest)
+        return (1, now - image.pushed_at, image.digest)
+
+    return {OrderBy.PUSHED: pushed, OrderBy.PULLED: pulled, OrderBy.SEMVER: version}[order_by]
 
 
 @dataclass(frozen=True, slots=True)
