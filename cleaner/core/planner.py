@@ -196,12 +196,15 @@ def _dependent_actions(
 ) -> list[Action]:
     deleted = doomed | after.dying.keys()
     archived = set(archived)  # dependent_kind adds to it
+    rules: dict[str, str] = {}  # root -> the rule its dependents are removed by
     actions = []
     for digest, dep in after.dying.items():  # owners come before what they own
         # The executor deletes a dependent only once all of these are really gone.
-        parents = tuple(o for o in graph.owners[digest] if o in deleted)  # sorted already
+        parents = tuple(filter(deleted.__contains__, graph.owners[digest]))  # sorted already
         image = inventory.images[digest]
-        rule, _ = explain(fates[dep.root].gone)
+        rule = rules.get(dep.root)
+        if rule is None:
+            rule = rules[dep.root] = explain(fates[dep.root].gone)[0]
         kind = dependent_kind(image, parents, archived, deleted)
         if kind is None:
             continue  # archived already, with its archived owner: nothing to do
@@ -222,20 +225,17 @@ def _kept(
         orphan = digest in graph.orphaned_referrers
         if not (fate.selected or orphan) or (fate.doomed and ratio_hold is None):
             continue
-        gone = fate.gone
+        gone, image = fate.gone, fate.image
         reasons = list(fate.protections)
-        if ratio_hold is not None:
-            remaining = set(fate.image.tags)
-            if gone:
-                doom = "be archived" if fate.archived else "be deleted"
-                what = doom if fate.doomed else "lose " + ", ".join(t for t, _ in gone if t)
-                hold = f"repository not touched (limits.max_deletion_ratio {ratio_hold})"
-                reasons.append(f"{hold}; would {what}: {explain(gone)[1]}")
-        elif gone:
-            remaining = set(fate.image.tags) - {t for t, _ in gone}
-        else:
-            remaining = set(fate.image.tags)
-        tags = sorted(remaining)
+        if ratio_hold is not None and gone:
+            doom = "be archived" if fate.archived else "be deleted"
+            what = doom if fate.doomed else "lose " + ", ".join(t for t, _ in gone if t)
+            hold = f"repository not touched (limits.max_deletion_ratio {ratio_hold})"
+            reasons.append(f"{hold}; would {what}: {explain(gone)[1]}")
+        if ratio_hold is None and gone:
+            tags = sorted(set(image.tags) - {t for t, _ in gone})
+        else:  # nothing goes (or the ratio holds it all): every tag remains
+            tags = list(image.tags) if len(image.tags) < 2 else sorted(set(image.tags))
         rulings = [fate.tags[t] for t in tags if t in fate.tags]
         if fate.untagged is not None:
             rulings.append(fate.untagged)
@@ -255,7 +255,6 @@ def _kept(
             if unselected:
                 reasons.append(f"not selected by any rule: {', '.join(unselected)}")
         reason = reasons[0] if len(reasons) == 1 else "; ".join(dict.fromkeys(reasons))
-        image = fate.image
         kept.append(Kept(digest, tuple(tags), reason or "kept", image.pushed_at, image.size))
     return kept
 

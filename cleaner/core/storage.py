@@ -57,7 +57,7 @@ def dependent_kind(
     deleted, or archived with an archived owner (ECR would refuse to delete it while the
     owner exists, and restoring the owner needs it); None when it is archived already.
     Updates `archived` and `deleted` (what later dependents wait for) to match."""
-    if not any(p in archived for p in parents):
+    if archived.isdisjoint(parents):
         return ActionKind.DELETE_IMAGE
     archived.add(image.digest)
     if not in_service(image):
