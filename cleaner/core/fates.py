@@ -58,19 +58,26 @@ class Fate:
         self.archived = False
 
     def protect(self, reasons: list[str], tags: frozenset[str], untouchable: bool) -> None:
-        """Apply protections, then settle what goes (planning asks for it many times)."""
+        """Apply protections, then settle what goes."""
         self.protections.extend(reasons)
         if tags:
             self.protected_tags = self.protected_tags | tags
         self.untouchable = self.untouchable or untouchable or (self.whole and bool(tags))
+        self.settle()
+
+    def settle(self) -> None:
+        """Settle what goes under the protections so far (planning asks for it often)."""
         self.gone = gone = self.expiries()
+        if not gone:
+            self.doomed = self.archived = False
+            return
         names = {tag for tag, _ in gone}
         self.doomed = (None in names) if not self.image.tags else names >= set(self.image.tags)
         self.archived = self.doomed and any(r.archive for _, r in gone)
 
     def expiries(self) -> Gone:
         """The expired items that will really go: (tag, or None for the image itself)."""
-        if self.untouchable or not (self.tags or self.untagged):
+        if self.untouchable or not self.selected:
             return []
         items = self.tags.items()
         protected = self.protected_tags

@@ -47,9 +47,10 @@ def plan_repository(
     graph = build_graph(inventory)
     guard = Guard(policy.protect, in_use, now)
     fates = _apply_rules(inventory, graph, policy, limits, now)
-    for digest, fate in fates.items():
-        if not (fate.selected or digest in graph.orphaned_referrers):
-            continue  # nothing to protect, and such an image is listed nowhere
+    for fate in fates.values():
+        if not guard.shields(fate.image):
+            fate.settle()  # no protection holds
+            continue
         untouchable = guard.untouchable(fate.image)
         protected = guard.protected_tags(fate.image)
         reasons = untouchable + [f"protected tag {t}" for t in protected]
@@ -61,7 +62,8 @@ def plan_repository(
     warnings = archived_in_use(inventory, in_use)
     ratio = limits.max_deletion_ratio
     archived = {d for d in doomed if fates[d].archived}
-    error = ratio_error((f.image for f in fates.values()), set(doomed), archived, ratio)
+    top_level = (inventory.images[d] for d in graph.top_level)
+    error = ratio_error(top_level, set(doomed), archived, ratio)
     if error is not None:
         held = tuple(sorted(_kept(fates, graph, limits, ratio_hold=ratio), key=_BY_DIGEST))
         return RepositoryPlan(
@@ -91,11 +93,10 @@ def plan_repository(
 def _apply_rules(
     inventory: Inventory, graph: Graph, policy: Policy, limits: Limits, now: datetime
 ) -> dict[str, Fate]:
-    """Run the rules (and the orphaned-referrers pseudo-rule) over the top-level images.
-    The fates are in digest order (graph.top_level's)."""
-    whole = policy.lifecycle is not None
-    fates = {d: Fate(inventory.images[d], whole=whole) for d in graph.top_level}
-    images = [f.image for f in fates.values()]
+    """Run the rules (and the orphaned-referrers pseudo-rule) over the top-level images:
+    the fate of each image a rule selected, and of each orphaned referrer. Only these
+    can change or be listed; the other top-level images simply stay."""
+    images = [inventory.images[d] for d in graph.top_level]
     claims = Claims()
     if policy.lifecycle is not None:
         names, rounds, archives = lifecycle_rounds(policy.lifecycle, images, now, claims)
@@ -115,16 +116,23 @@ def _apply_rules(
         rounds.append(verdicts)
         names.append(ORPHAN_RULE)
         archives.append(False)
+    whole = policy.lifecycle is not None
+    fates: dict[str, Fate] = {}
     for rank, (name, verdicts) in enumerate(zip(names, rounds, strict=True)):
         archive = archives[rank]
         for verdict in verdicts:
-            fate = fates[verdict.digest]
+            fate = fates.get(verdict.digest)
+            if fate is None:
+                fate = fates[verdict.digest] = Fate(inventory.images[verdict.digest], whole=whole)
             for tag, decision in verdict.tags.items():
                 fate.tags[tag] = Ruling(rank, name, decision, archive)
                 fate.selected = True
             if verdict.untagged is not None:
                 fate.untagged = Ruling(rank, name, verdict.untagged, archive)
                 fate.selected = True
+    for digest in graph.orphaned_referrers:  # listed even if no rule selected them
+        if digest not in fates:
+            fates[digest] = Fate(inventory.images[digest], whole=whole)
     return fates
 
 
@@ -152,7 +160,7 @@ def _keep_at_least(
     after = fallout(graph, doomed, shielded)
     if floor <= 0:
         return sorted(doomed), after
-    total = sum(map(in_service, (f.image for f in fates.values())))
+    total = sum(map(in_service, (images[d] for d in graph.top_level)))
     spare = max(0, floor - (total - len(serving)))
     if spare and after.spared:
 
@@ -222,9 +230,9 @@ def _kept(
     """Top-level images a rule selected, or orphaned referrers, that stay."""
     kept = []
     for digest, fate in fates.items():
-        orphan = digest in graph.orphaned_referrers
-        if not (fate.selected or orphan) or (fate.doomed and ratio_hold is None):
+        if fate.doomed and ratio_hold is None:
             continue
+        orphan = digest in graph.orphaned_referrers
         gone, image = fate.gone, fate.image
         reasons = list(fate.protections)
         if ratio_hold is not None and gone:
