@@ -140,11 +140,7 @@ def fallout(
             else:
                 continue
             dependent = Dependent(
-                digest=digest,
-                parent=parent,
-                root=roots[parent],
-                depth=depth[parent] + 1,
-                kind=graph.kinds[(parent, digest)],
+                digest, parent, roots[parent], depth[parent] + 1, graph.kinds[(parent, digest)]
             )
             if digest in protected:
                 spared[digest] = dependent

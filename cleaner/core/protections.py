@@ -52,5 +52,7 @@ class Guard:
         window, pulled = self.protect.pulled_within, image.last_pulled
         if window is not None and pulled is not None and self.now - pulled <= window:
             return True
-        protected = self._protected
-        return protected is not None and any(protected(t) for t in image.tags)
+        protected, tags = self._protected, image.tags
+        if protected is None or not tags:
+            return False
+        return protected(tags[0]) if len(tags) == 1 else any(protected(t) for t in tags)
