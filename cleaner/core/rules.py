@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import heapq
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,14 +17,8 @@ from typing import Any, NamedTuple
 from cleaner.config.model import Expire, Keep, OrderBy, Rule, Select, Storage, TagStatus
 from cleaner.core.matching import tag_test
 from cleaner.core.model import Image, ImageStatus
+from cleaner.core.versions import Descending, semver_key
 
-_PRERELEASE_ID = r"(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
-_SEMVER = re.compile(
-    r"v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    rf"(?:-({_PRERELEASE_ID}(?:\.{_PRERELEASE_ID})*))?"
-    r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?",
-    re.ASCII,  # \d must not match other scripts' digits: int() would accept them
-)
 _ORDER_WORDS = {
     OrderBy.PUSHED: "by push time",
     OrderBy.PULLED: "by last pull",
@@ -216,40 +209,10 @@ def _order_key(order_by: OrderBy, now: datetime) -> Callable[[Member], tuple[Any
         versions = [semver_key(t) for t in items if t is not None]
         best = max((v for v in versions if v is not None), default=None)
         if best is not None:
-            return (0, _Descending(best), image.digest)
+            return (0, Descending(best), image.digest)
         return (1, now - image.pushed_at, image.digest)
 
     return {OrderBy.PUSHED: pushed, OrderBy.PULLED: pulled, OrderBy.SEMVER: version}[order_by]
-
-
-@dataclass(frozen=True, slots=True)
-class _Descending:
-    """Inverts the order of a sort key, so the highest version sorts first."""
-
-    value: tuple[Any, ...]
-
-    def __lt__(self, other: _Descending) -> bool:
-        return self.value > other.value
-
-
-def semver_key(tag: str) -> tuple[Any, ...] | None:
-    """Semantic-version precedence of a tag (`v` prefix allowed), None if it is no version.
-
-    Build metadata does not count; a prerelease sorts before its release; prerelease
-    identifiers compare numerically when numeric, and numeric before alphanumeric.
-    """
-    match = _SEMVER.fullmatch(tag)
-    if match is None:
-        return None
-    major, minor, patch, pre = match.groups()
-    if pre is None:
-        pre_key: tuple[Any, ...] = (1,)
-    else:
-        pre_key = (
-            0,
-            tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")),
-        )
-    return (int(major), int(minor), int(patch), pre_key)
 
 
 def _expiry(rule: Rule, now: datetime) -> Callable[[Image, str | None], Decision]:
