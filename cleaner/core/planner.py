@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from itertools import islice
 from operator import attrgetter
 
 from cleaner.config.model import Limits, OrphanedReferrers, Policy, RuleAction, Select
@@ -158,15 +159,16 @@ def _keep_at_least(
     for digest in doomed:
         (serving if in_service(fates[digest].image) else others).append(digest)
     after = fallout(graph, doomed, shielded)
-    if floor <= 0:
-        return sorted(doomed), after
-    total = sum(map(in_service, (images[d] for d in graph.top_level)))
-    spare = max(0, floor - (total - len(serving)))
+    # The top-level images that stay in service, counted only up to `floor`: beyond it,
+    # nothing is spared; below it, the count is exact.
+    staying = (images[d] for d in graph.top_level if d not in fates or not fates[d].doomed)
+    remaining = sum(1 for _ in islice(filter(in_service, staying), floor))
+    spare = floor - remaining
     if spare and after.spared:
 
         def left(k: int) -> int:
             spared = fallout(graph, others + serving[k:], shielded).spared
-            return total - len(serving) + k + sum(1 for d in spared if in_service(images[d]))
+            return remaining + k + sum(1 for d in spared if in_service(images[d]))
 
         spare = next((k for k in range(spare) if left(k) >= floor), spare)
     for digest in serving[:spare]:
