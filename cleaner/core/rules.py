@@ -184,7 +184,10 @@ def _keep(
         reason = f"within {keep.most_recent} most recent{_in_group(group)}"
         decision = Decision(False, f"{reason} ({_ORDER_WORDS[keep.order_by]})")
         # nsmallest(n) is sorted()[:n]; every key is distinct (digests are).
-        for cand, _ in heapq.nsmallest(keep.most_recent, members, key=order):
+        newest = members
+        if len(members) > keep.most_recent:
+            newest = heapq.nsmallest(keep.most_recent, members, key=order)
+        for cand, _ in newest:
             kept[(cand.image.digest, group)] = decision
     return kept
 
