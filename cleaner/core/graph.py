@@ -12,11 +12,13 @@ from collections import deque
 from collections.abc import Collection, Container, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from cleaner.core.model import Image, Inventory
 
 # cosign's default (non-OCI-1.1) layout: the subject's digest, spelled as a tag.
 COSIGN_TAG = re.compile(r"sha256-([0-9a-f]{64})\.(?:sig|att|sbom)")
+_COSIGN_PREFIX = "sha256-"
 
 
 class EdgeKind(StrEnum):
@@ -39,8 +41,7 @@ class Graph:
         return not self.owners.get(digest)
 
 
-@dataclass(frozen=True, slots=True)
-class Dependent:
+class Dependent(NamedTuple):  # a tuple: one is made for every dependent that dies
     """A non-top-level image whose every owner dies: it dies too, after `parent`."""
 
     digest: str
@@ -59,7 +60,7 @@ class Fallout:
 
 def subjects_of(image: Image) -> tuple[str, ...]:
     """Every subject digest an image names, via OCI `subject` or cosign-style tags."""
-    cosign = [t for t in image.tags if t.startswith("sha256-")]  # cheap test first
+    cosign = [t for t in image.tags if t.startswith(_COSIGN_PREFIX)]  # cheap test first
     if not cosign and not image.subject:
         return ()
     found = {image.subject} if image.subject else set()
@@ -83,7 +84,11 @@ def build_graph(inventory: Inventory) -> Graph:
     absent: dict[str, tuple[str, ...]] = {}
     ordered = sorted(images)
     for digest in ordered:
-        subjects = subjects_of(images[digest])
+        image = images[digest]
+        # Most images name no subject; a cheap test that no tag can start like a cosign one.
+        if not image.subject and _COSIGN_PREFIX not in "".join(image.tags):
+            continue
+        subjects = subjects_of(image)
         for subject in subjects:
             if subject in images:
                 # An image both listed by and referring to the same owner is its child.
@@ -104,7 +109,7 @@ def build_graph(inventory: Inventory) -> Graph:
         kinds=kinds,
         top_level=top_level,
         # A referrer with one present and one absent subject lives with the present one.
-        orphaned_referrers={d: absent[d] for d in top_level if d in absent},
+        orphaned_referrers={d: subjects for d, subjects in absent.items() if d not in owners},
     )
 
 
@@ -128,15 +133,14 @@ def fallout(
             if digest in depth or digest in spared:
                 continue
             owners = graph.owners[digest]
-            if not all(o in depth for o in owners):
+            if len(owners) == 1:
+                parent = owner
+            elif all(o in depth for o in owners):
+                parent = min(owners, key=lambda o: (-depth[o], o))
+            else:
                 continue
-            parent = min(owners, key=lambda o: (-depth[o], o))
             dependent = Dependent(
-                digest=digest,
-                parent=parent,
-                root=roots[parent],
-                depth=depth[parent] + 1,
-                kind=graph.kinds[(parent, digest)],
+                digest, parent, roots[parent], depth[parent] + 1, graph.kinds[(parent, digest)]
             )
             if digest in protected:
                 spared[digest] = dependent

@@ -7,10 +7,12 @@ in-use map are passed in; no AWS, no clock.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import islice
+from operator import attrgetter
 
 from cleaner.config.model import Limits, OrphanedReferrers, Policy, RuleAction, Select
+from cleaner.core.fates import Fate, Ruling, explain
 from cleaner.core.graph import EdgeKind, Fallout, Graph, build_graph, fallout
 from cleaner.core.lifecycle.plan import kept_reason, lifecycle_rounds
 from cleaner.core.model import Action, ActionKind, Image, Inventory, Kept, RepositoryPlan
@@ -29,63 +31,8 @@ from cleaner.core.storage import (
 __all__ = ["ORPHAN_RULE", "check_max_deletions", "plan_repository"]
 
 ORPHAN_RULE = "orphaned-referrers"
-
-
-@dataclass(frozen=True, slots=True)
-class _Ruling:
-    rank: int  # the rule's position: lower is higher priority
-    rule: str
-    decision: Decision
-    archive: bool = False  # the rule archives what it expires whole, instead of deleting
-
-
-@dataclass(slots=True)
-class _Fate:
-    """What the rules and protections decided about one top-level image."""
-
-    image: Image
-    tags: dict[str, _Ruling] = field(default_factory=dict)  # selected tag -> ruling
-    untagged: _Ruling | None = None
-    protections: list[str] = field(default_factory=list)
-    protected_tags: set[str] = field(default_factory=set)
-    untouchable: bool = False  # no tag removed, not deleted
-    whole: bool = False  # decided as a whole image (ECR lifecycle): a protected tag keeps it
-    # What really goes, settled once protections are known (see `protect`).
-    gone: list[tuple[str | None, _Ruling]] = field(default_factory=list)
-    doomed: bool = False
-
-    @property
-    def selected(self) -> bool:
-        return bool(self.tags) or self.untagged is not None
-
-    @property
-    def archived(self) -> bool:
-        """Doomed, and archived rather than deleted: the reversible choice wins when the
-        rules that expired it disagree."""
-        return self.doomed and any(r.archive for _, r in self.gone)
-
-    def protect(self, reasons: list[str], tags: set[str], untouchable: bool) -> None:
-        """Apply protections, then settle what goes (planning asks for it many times)."""
-        self.protections.extend(reasons)
-        self.protected_tags |= tags
-        self.untouchable = self.untouchable or untouchable or (self.whole and bool(tags))
-        self.gone = self.expiries()
-        names = {tag for tag, _ in self.gone}
-        self.doomed = (None in names) if not self.image.tags else names >= set(self.image.tags)
-
-    def expiries(self) -> list[tuple[str | None, _Ruling]]:
-        """The expired items that will really go: (tag, or None for the image itself)."""
-        if self.untouchable or not (self.tags or self.untagged):
-            return []
-        items = self.tags.items()
-        found: list[tuple[str | None, _Ruling]] = [
-            (tag, r)
-            for tag, r in (items if len(self.tags) < 2 else sorted(items))
-            if r.decision.expired and tag not in self.protected_tags
-        ]
-        if self.untagged is not None and self.untagged.decision.expired:
-            found.append((None, self.untagged))
-        return found
+_ACTION_ORDER = attrgetter("phase", "kind", "digest")
+_BY_DIGEST = attrgetter("digest")
 
 
 def plan_repository(
@@ -97,48 +44,65 @@ def plan_repository(
     in_use: Mapping[str, str] | None = None,
 ) -> RepositoryPlan:
     """Plan one repository. `in_use` maps a digest to the workload that uses it."""
+    in_use = in_use or {}
     graph = build_graph(inventory)
-    guard = Guard(policy.protect, in_use or {}, now)
+    guard = Guard(policy.protect, in_use, now)
     fates = _apply_rules(inventory, graph, policy, limits, now)
-    for digest, fate in fates.items():
-        if not fate.selected and digest not in graph.orphaned_referrers:
-            continue  # nothing to protect, and such an image is listed nowhere
+    for fate in fates.values():
+        if not guard.shields(fate.image):
+            fate.settle()  # no protection holds
+            continue
         untouchable = guard.untouchable(fate.image)
         protected = guard.protected_tags(fate.image)
         reasons = untouchable + [f"protected tag {t}" for t in protected]
-        fate.protect(reasons, set(protected), bool(untouchable))
-    shielded = {
-        d for d, image in inventory.images.items() if d not in fates and guard.reasons(image)
-    }
+        fate.protect(reasons, frozenset(protected), bool(untouchable))
+    # The protected images below the top level (those graph.owners holds).
+    shielded = {d for d in graph.owners if guard.shields(inventory.images[d])}
     floor = policy.protect.keep_at_least
     doomed, after = _keep_at_least(graph, fates, shielded, floor, inventory.images)
-    plan = RepositoryPlan(inventory.repository, policy.name, len(inventory.images))
-    plan = replace(plan, warnings=archived_in_use(inventory, in_use or {}))
+    warnings = archived_in_use(inventory, in_use)
     ratio = limits.max_deletion_ratio
     archived = {d for d in doomed if fates[d].archived}
-    error = ratio_error((f.image for f in fates.values()), set(doomed), archived, ratio)
+    top_level = (inventory.images[d] for d in graph.top_level)
+    error = ratio_error(top_level, set(doomed), archived, ratio)
     if error is not None:
-        return replace(plan, kept=tuple(_kept(fates, graph, limits, ratio_hold=ratio)), error=error)
-    actions = _top_level_actions(fates) + _dependent_actions(inventory, graph, fates, after)
+        held = tuple(sorted(_kept(fates, graph, limits, ratio_hold=ratio), key=_BY_DIGEST))
+        return RepositoryPlan(
+            inventory.repository,
+            policy.name,
+            len(inventory.images),
+            kept=held,
+            error=error,
+            warnings=warnings,
+        )
+    actions = _top_level_actions(fates)
+    actions += _dependent_actions(inventory, graph, fates, after, set(doomed), archived)
     kept = _kept(fates, graph, limits) + _kept_dependents(inventory, guard, after)
     actions = archived_indexes_first(actions, inventory.images)
-    actions.sort(key=lambda a: (a.phase, a.kind, a.digest))
-    kept.sort(key=lambda k: k.digest)
-    return replace(plan, actions=tuple(actions), kept=tuple(kept))
+    actions.sort(key=_ACTION_ORDER)
+    kept.sort(key=_BY_DIGEST)
+    return RepositoryPlan(
+        inventory.repository,
+        policy.name,
+        len(inventory.images),
+        actions=tuple(actions),
+        kept=tuple(kept),
+        warnings=warnings,
+    )
 
 
 def _apply_rules(
     inventory: Inventory, graph: Graph, policy: Policy, limits: Limits, now: datetime
-) -> dict[str, _Fate]:
-    """Run the rules (and the orphaned-referrers pseudo-rule) over the top-level images."""
-    whole = policy.lifecycle is not None
-    fates = {d: _Fate(inventory.images[d], whole=whole) for d in graph.top_level}
+) -> dict[str, Fate]:
+    """Run the rules (and the orphaned-referrers pseudo-rule) over the top-level images:
+    the fate of each image a rule selected, and of each orphaned referrer. Only these
+    can change or be listed; the other top-level images simply stay."""
+    images = [inventory.images[d] for d in graph.top_level]
     claims = Claims()
     if policy.lifecycle is not None:
-        images = [f.image for f in fates.values()]
         names, rounds, archives = lifecycle_rounds(policy.lifecycle, images, now, claims)
     else:
-        rounds = run_rules(policy.rules, [f.image for f in fates.values()], now, claims)
+        rounds = run_rules(policy.rules, images, now, claims)
         names = [rule.name for rule in policy.rules]
         archives = [rule.action is RuleAction.ARCHIVE for rule in policy.rules]
     if limits.orphaned_referrers is OrphanedReferrers.DELETE:
@@ -153,19 +117,29 @@ def _apply_rules(
         rounds.append(verdicts)
         names.append(ORPHAN_RULE)
         archives.append(False)
+    whole = policy.lifecycle is not None
+    fates: dict[str, Fate] = {}
     for rank, (name, verdicts) in enumerate(zip(names, rounds, strict=True)):
+        archive = archives[rank]
         for verdict in verdicts:
-            fate = fates[verdict.digest]
+            fate = fates.get(verdict.digest)
+            if fate is None:
+                fate = fates[verdict.digest] = Fate(inventory.images[verdict.digest], whole=whole)
             for tag, decision in verdict.tags.items():
-                fate.tags[tag] = _Ruling(rank, name, decision, archives[rank])
+                fate.tags[tag] = Ruling(rank, name, decision, archive)
+                fate.selected = True
             if verdict.untagged is not None:
-                fate.untagged = _Ruling(rank, name, verdict.untagged, archives[rank])
+                fate.untagged = Ruling(rank, name, verdict.untagged, archive)
+                fate.selected = True
+    for digest in graph.orphaned_referrers:  # listed even if no rule selected them
+        if digest not in fates:
+            fates[digest] = Fate(inventory.images[digest], whole=whole)
     return fates
 
 
 def _keep_at_least(
     graph: Graph,
-    fates: dict[str, _Fate],
+    fates: dict[str, Fate],
     shielded: set[str],
     floor: int,
     images: Mapping[str, Image],
@@ -180,32 +154,37 @@ def _keep_at_least(
     """
     doomed = sorted(d for d, f in fates.items() if f.doomed)
     doomed.sort(key=lambda d: fates[d].image.pushed_at, reverse=True)  # stable: ties by digest
-    serving = [d for d in doomed if in_service(fates[d].image)]
-    others = [d for d in doomed if not in_service(fates[d].image)]
+    serving: list[str] = []
+    others: list[str] = []
+    for digest in doomed:
+        (serving if in_service(fates[digest].image) else others).append(digest)
     after = fallout(graph, doomed, shielded)
-    total = sum(1 for f in fates.values() if in_service(f.image))
-    spare = max(0, floor - (total - len(serving)))
+    # The top-level images that stay in service, counted only up to `floor`: beyond it,
+    # nothing is spared; below it, the count is exact.
+    staying = (images[d] for d in graph.top_level if d not in fates or not fates[d].doomed)
+    remaining = sum(1 for _ in islice(filter(in_service, staying), floor))
+    spare = floor - remaining
     if spare and after.spared:
 
         def left(k: int) -> int:
             spared = fallout(graph, others + serving[k:], shielded).spared
-            return total - len(serving) + k + sum(1 for d in spared if in_service(images[d]))
+            return remaining + k + sum(1 for d in spared if in_service(images[d]))
 
         spare = next((k for k in range(spare) if left(k) >= floor), spare)
     for digest in serving[:spare]:
-        fates[digest].protect([f"protect.keep_at_least {floor}"], set(), untouchable=True)
+        fates[digest].protect([f"protect.keep_at_least {floor}"], frozenset(), untouchable=True)
     if spare:
         after = fallout(graph, others + serving[spare:], shielded)
     return sorted(others + serving[spare:]), after
 
 
-def _top_level_actions(fates: Mapping[str, _Fate]) -> list[Action]:
+def _top_level_actions(fates: Mapping[str, Fate]) -> list[Action]:
     actions = []
-    for digest, fate in sorted(fates.items()):
+    for digest, fate in fates.items():
         gone = fate.gone
         if not gone:
             continue
-        rule, reason = _explain(gone)
+        rule, reason = explain(gone)
         if fate.doomed:
             kind = ActionKind.ARCHIVE_IMAGE if fate.archived else ActionKind.DELETE_IMAGE
             actions.append(whole_image_action(kind, fate.image, rule, reason))
@@ -217,33 +196,25 @@ def _top_level_actions(fates: Mapping[str, _Fate]) -> list[Action]:
     return actions
 
 
-def _explain(gone: list[tuple[str | None, _Ruling]]) -> tuple[str, str]:
-    """The highest-priority rule behind these removals, and one reason covering them all."""
-    first = min(r.rank for _, r in gone)
-    by_reason: dict[tuple[int, str, str], list[str]] = {}
-    for tag, r in gone:
-        by_reason.setdefault((r.rank, r.rule, r.decision.reason), []).append(tag or "untagged")
-    rule = next(r.rule for _, r in gone if r.rank == first)
-    if len(by_reason) == 1:
-        return rule, next(iter(by_reason))[2]
-    parts = [
-        f"{', '.join(tags)}: {reason}" + ("" if name == rule else f" (rule {name})")
-        for (_, name, reason), tags in sorted(by_reason.items())
-    ]
-    return rule, "; ".join(parts)
-
-
 def _dependent_actions(
-    inventory: Inventory, graph: Graph, fates: Mapping[str, _Fate], after: Fallout
+    inventory: Inventory,
+    graph: Graph,
+    fates: Mapping[str, Fate],
+    after: Fallout,
+    doomed: set[str],
+    archived: set[str],
 ) -> list[Action]:
-    deleted = {d for d, f in fates.items() if f.doomed} | set(after.dying)
-    archived = {d for d, f in fates.items() if f.archived}
+    deleted = doomed | after.dying.keys()
+    archived = set(archived)  # dependent_kind adds to it
+    rules: dict[str, str] = {}  # root -> the rule its dependents are removed by
     actions = []
     for digest, dep in after.dying.items():  # owners come before what they own
         # The executor deletes a dependent only once all of these are really gone.
-        parents = tuple(sorted(o for o in graph.owners.get(digest, ()) if o in deleted))
+        parents = tuple(filter(deleted.__contains__, graph.owners[digest]))  # sorted already
         image = inventory.images[digest]
-        rule, _ = _explain(fates[dep.root].gone)
+        rule = rules.get(dep.root)
+        if rule is None:
+            rule = rules[dep.root] = explain(fates[dep.root].gone)[0]
         kind = dependent_kind(image, parents, archived, deleted)
         if kind is None:
             continue  # archived already, with its archived owner: nothing to do
@@ -256,29 +227,28 @@ def _dependent_actions(
 
 
 def _kept(
-    fates: Mapping[str, _Fate], graph: Graph, limits: Limits, *, ratio_hold: float | None = None
+    fates: Mapping[str, Fate], graph: Graph, limits: Limits, *, ratio_hold: float | None = None
 ) -> list[Kept]:
     """Top-level images a rule selected, or orphaned referrers, that stay."""
     kept = []
-    for digest, fate in sorted(fates.items()):
+    for digest, fate in fates.items():
+        if fate.doomed and ratio_hold is None:
+            continue
         orphan = digest in graph.orphaned_referrers
-        if not (fate.selected or orphan):
-            continue
-        gone = fate.gone
+        gone, image = fate.gone, fate.image
         reasons = list(fate.protections)
-        if ratio_hold is not None:
-            remaining = set(fate.image.tags)
-            if gone:
-                doom = "be archived" if fate.archived else "be deleted"
-                what = doom if fate.doomed else "lose " + ", ".join(t for t, _ in gone if t)
-                hold = f"repository not touched (limits.max_deletion_ratio {ratio_hold})"
-                reasons.append(f"{hold}; would {what}: {_explain(gone)[1]}")
-        elif fate.doomed:
-            continue
-        else:
-            remaining = set(fate.image.tags) - {t for t, _ in gone}
-        rulings = [fate.tags[t] for t in sorted(remaining) if t in fate.tags]
-        rulings += [fate.untagged] if fate.untagged else []
+        if ratio_hold is not None and gone:
+            doom = "be archived" if fate.archived else "be deleted"
+            what = doom if fate.doomed else "lose " + ", ".join(t for t, _ in gone if t)
+            hold = f"repository not touched (limits.max_deletion_ratio {ratio_hold})"
+            reasons.append(f"{hold}; would {what}: {explain(gone)[1]}")
+        if ratio_hold is None and gone:
+            tags = sorted(set(image.tags) - {t for t, _ in gone})
+        else:  # nothing goes (or the ratio holds it all): every tag remains
+            tags = list(image.tags) if len(image.tags) < 2 else sorted(set(image.tags))
+        rulings = [fate.tags[t] for t in tags if t in fate.tags]
+        if fate.untagged is not None:
+            rulings.append(fate.untagged)
         reasons += [r.decision.reason for r in rulings if not r.decision.expired]
         if fate.whole and reasons and ratio_hold is None:
             # Say that ECR's rule would act, and what of ours stops it.
@@ -290,12 +260,12 @@ def _kept(
                 f"orphaned referrer: subject {_absent(graph, digest)} absent "
                 "(limits.orphaned_referrers: keep)"
             )
-        unselected = sorted(t for t in remaining if t not in fate.tags)
-        if unselected and not reasons:
-            reasons.append(f"not selected by any rule: {', '.join(unselected)}")
-        reason = "; ".join(dict.fromkeys(reasons)) or "kept"
-        image = fate.image
-        kept.append(Kept(digest, tuple(sorted(remaining)), reason, image.pushed_at, image.size))
+        if not reasons:
+            unselected = [t for t in tags if t not in fate.tags]
+            if unselected:
+                reasons.append(f"not selected by any rule: {', '.join(unselected)}")
+        reason = reasons[0] if len(reasons) == 1 else "; ".join(dict.fromkeys(reasons))
+        kept.append(Kept(digest, tuple(tags), reason or "kept", image.pushed_at, image.size))
     return kept
 
 

@@ -7,22 +7,18 @@ to later rules (docs/semantics.md#rules). Pure: `now` is passed in, no AWS.
 from __future__ import annotations
 
 import functools
-import re
+import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from cleaner.config.model import Expire, Keep, OrderBy, Rule, Select, Storage, TagStatus
+from cleaner.core.matching import tag_test
 from cleaner.core.model import Image, ImageStatus
+from cleaner.core.versions import Descending, semver_key
 
-_PRERELEASE_ID = r"(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
-_SEMVER = re.compile(
-    r"v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    rf"(?:-({_PRERELEASE_ID}(?:\.{_PRERELEASE_ID})*))?"
-    r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?",
-    re.ASCII,  # \d must not match other scripts' digits: int() would accept them
-)
 _ORDER_WORDS = {
     OrderBy.PUSHED: "by push time",
     OrderBy.PULLED: "by last pull",
@@ -41,21 +37,20 @@ class Claims:
     untagged: set[str] = field(default_factory=set)
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+# Named tuples, not dataclasses: a few are made for every image, and a tuple is made
+# several times faster than a frozen dataclass.
+class Candidate(NamedTuple):
     image: Image
     tags: tuple[str, ...]  # the image's tags this rule selected
     untagged: bool  # the image is untagged and this rule selected it
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     expired: bool
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """One rule's decisions about one candidate image."""
 
     digest: str
@@ -67,31 +62,35 @@ def select_candidates(select: Select, images: Iterable[Image], claims: Claims) -
     """This rule's candidates among `images`; records them in `claims` for later rules."""
     want_tagged = select.tag_status in (TagStatus.TAGGED, TagStatus.ANY)
     want_untagged = select.tag_status in (TagStatus.UNTAGGED, TagStatus.ANY)
-    claimed = claims.tags
-    patterns = None if select.tags is None else [p.regex for p in select.tags]
+    claimed, claimed_untagged = claims.tags, claims.untagged
+    matches = None if select.tags is None else tag_test(select.tags)
     sees = _SEES[select.storage]
     candidates = []
     for image in images:  # callers pass them sorted by digest: a stable candidate order
         if image.status is not sees:
             continue
-        if not image.tags:
-            if want_untagged and image.digest not in claims.untagged:
-                claims.untagged.add(image.digest)
-                candidates.append(Candidate(image, (), untagged=True))
+        tags, digest = image.tags, image.digest
+        if not tags:
+            if want_untagged and digest not in claimed_untagged:
+                claimed_untagged.add(digest)
+                candidates.append(Candidate(image, (), True))
             continue
         if not want_tagged:
             continue
-        own = image.tags if len(image.tags) == 1 else sorted(set(image.tags))
-        picked = []
-        for tag in own:
-            if (image.digest, tag) in claimed:
-                continue
-            if patterns is not None and not any(p.fullmatch(tag) for p in patterns):
-                continue
-            picked.append(tag)
+        if len(tags) == 1:  # most images: no tuple to build
+            tag = tags[0]
+            if (digest, tag) not in claimed and (matches is None or matches(tag)):
+                claimed.add((digest, tag))
+                candidates.append(Candidate(image, tags, False))
+            continue
+        picked = tuple(
+            tag
+            for tag in sorted(set(tags))
+            if (digest, tag) not in claimed and (matches is None or matches(tag))
+        )
         if picked:
-            claimed.update((image.digest, tag) for tag in picked)
-            candidates.append(Candidate(image, tuple(picked), untagged=False))
+            claimed.update((digest, tag) for tag in picked)
+            candidates.append(Candidate(image, picked, False))
     return candidates
 
 
@@ -100,134 +99,147 @@ def run_rules(
 ) -> list[list[Verdict]]:
     """Each rule's verdicts, in rule order, with tag claiming between rules."""
     claims = Claims() if claims is None else claims
-    ordered = sorted(images, key=lambda i: i.digest)
+    ordered = sorted(images, key=attrgetter("digest"))
     return [evaluate(rule, select_candidates(rule.select, ordered, claims), now) for rule in rules]
 
 
 def evaluate(rule: Rule, candidates: Sequence[Candidate], now: datetime) -> list[Verdict]:
-    """Keep, then expire, each candidate tag (and untagged candidate) of one rule."""
+    """Keep, then expire, each candidate tag (and untagged candidate) of one rule.
+
+    The items of one image in one keep group share their decision: without `group_by`,
+    an image's tags are all kept or all expired, for the same reason."""
+    group_of = _grouping(rule.keep)
     # Each item's keep group, computed once: keeping and expiring both need it.
-    grouped = [
-        (cand, [(item, _group(rule.keep, item)) for item in _items(cand)]) for cand in candidates
-    ]
-    kept = _keep(rule.keep, grouped, now) if rule.keep else {}
+    grouped = None
+    if group_of is not None:
+        grouped = [[(item, group_of(item)) for item in _items(cand)] for cand in candidates]
+    kept = {} if rule.keep is None else _keep(rule.keep, candidates, grouped, now)
+    expire = _expiry(rule, now)
     verdicts = []
-    for cand, items in grouped:
+    if grouped is None:  # one group: the items of an image are all decided alike
+        for cand in candidates:
+            digest = cand.image.digest
+            decision = kept.get((digest, None)) or expire(cand.image, None)
+            untagged = decision if cand.untagged else None
+            verdicts.append(Verdict(digest, dict.fromkeys(cand.tags, decision), untagged))
+        return verdicts
+    for cand, items in zip(candidates, grouped, strict=True):
         digest = cand.image.digest
-        decisions = {
-            item: (
-                Decision(False, kept[(digest, item)])
-                if (digest, item) in kept
-                else _expire(rule, cand.image, group, now)
-            )
-            for item, group in items
-        }
-        untagged = decisions.pop(None, None)
-        tags = {tag: d for tag, d in decisions.items() if tag is not None}
+        tags: dict[str, Decision] = {}
+        untagged = None
+        for item, group in items:
+            decision = kept.get((digest, group)) or expire(cand.image, group)
+            if item is None:
+                untagged = decision
+            else:
+                tags[item] = decision
         verdicts.append(Verdict(digest, tags, untagged))
     return verdicts
 
 
-def _items(cand: Candidate) -> list[str | None]:
-    return [None] if cand.untagged else list(cand.tags)
+def _items(cand: Candidate) -> tuple[str | None, ...]:
+    return _UNTAGGED_ITEM if cand.untagged else cand.tags
 
 
-def _group(keep: Keep | None, tag: str | None) -> str | None:
-    """The keep group of a candidate tag: None without group_by, else its label."""
+_UNTAGGED_ITEM: tuple[str | None, ...] = (None,)
+Grouped = list[list[tuple[str | None, str]]]  # per candidate: (item, keep group)
+Member = tuple[Candidate, Sequence[str | None]]  # a candidate, its items in one keep group
+
+
+def _grouping(keep: Keep | None) -> Callable[[str | None], str] | None:
+    """The keep group of a candidate item, or None without group_by (one group, None)."""
     if keep is None or keep.group_by is None:
         return None
-    match = keep.group_by.regex.search(tag) if tag is not None else None
-    if match is None:
-        return _UNGROUPED
-    # An optional first group that did not take part falls back to the whole match.
-    captured = match.group(1) if keep.group_by.regex.groups else None
-    return captured if captured is not None else match.group(0)
+    regex = keep.group_by.regex
+    first = 1 if regex.groups else 0
+
+    def group(tag: str | None) -> str:
+        match = regex.search(tag) if tag is not None else None
+        if match is None:
+            return _UNGROUPED
+        # An optional first group that did not take part falls back to the whole match.
+        captured: str | None = match.group(first)
+        return captured if captured is not None else match.group(0)
+
+    return group
 
 
 def _keep(
-    keep: Keep,
-    grouped: Sequence[tuple[Candidate, list[tuple[str | None, str | None]]]],
-    now: datetime,
-) -> dict[tuple[str, str | None], str]:
-    groups: dict[str | None, dict[str, tuple[Candidate, list[str | None]]]] = {}
-    for cand, item_groups in grouped:
-        for item, group in item_groups:
-            members = groups.setdefault(group, {})
-            members.setdefault(cand.image.digest, (cand, []))[1].append(item)
-    kept: dict[tuple[str, str | None], str] = {}
+    keep: Keep, candidates: Sequence[Candidate], grouped: Grouped | None, now: datetime
+) -> dict[tuple[str, str | None], Decision]:
+    """(digest, keep group) -> the decision keeping that image's items of that group."""
+    groups: dict[str | None, list[Member]] = {}
+    if grouped is None:
+        groups[None] = [(cand, _items(cand)) for cand in candidates]
+    else:
+        by_group: dict[str | None, dict[str, tuple[Candidate, list[str | None]]]] = {}
+        for cand, items in zip(candidates, grouped, strict=True):
+            for item, label in items:
+                of_image = by_group.setdefault(label, {})
+                of_image.setdefault(cand.image.digest, (cand, []))[1].append(item)
+        groups = {group: list(of_image.values()) for group, of_image in by_group.items()}
+    kept: dict[tuple[str, str | None], Decision] = {}
+    order = _order_key(keep.order_by, now)
     for group, members in groups.items():
-        ranked = sorted(members.values(), key=_order_key(keep.order_by, now))
         reason = f"within {keep.most_recent} most recent{_in_group(group)}"
-        reason += f" ({_ORDER_WORDS[keep.order_by]})"
-        for cand, members_items in ranked[: keep.most_recent]:
-            kept.update(((cand.image.digest, item), reason) for item in members_items)
+        decision = Decision(False, f"{reason} ({_ORDER_WORDS[keep.order_by]})")
+        # nsmallest(n) is sorted()[:n]; every key is distinct (digests are).
+        newest = members
+        if len(members) > keep.most_recent:
+            newest = heapq.nsmallest(keep.most_recent, members, key=order)
+        for cand, _ in newest:
+            kept[(cand.image.digest, group)] = decision
     return kept
 
 
-def _order_key(
-    order_by: OrderBy, now: datetime
-) -> Callable[[tuple[Candidate, list[str | None]]], tuple[Any, ...]]:
+def _order_key(order_by: OrderBy, now: datetime) -> Callable[[Member], tuple[Any, ...]]:
     """Sort key putting the newest first and breaking ties by digest.
 
     Ages (`now - t`) rather than timestamps: exact, and ascending means newest first.
     """
 
-    def key(member: tuple[Candidate, list[str | None]]) -> tuple[Any, ...]:
-        cand, items = member
-        image = cand.image
-        if order_by is OrderBy.PULLED:
-            return (now - image.last_used, image.digest)
-        if order_by is OrderBy.SEMVER:
-            versions = [semver_key(t) for t in items if t is not None]
-            best = max((v for v in versions if v is not None), default=None)
-            if best is not None:
-                return (0, _Descending(best), image.digest)
-            return (1, now - image.pushed_at, image.digest)
+    def pushed(member: Member) -> tuple[Any, ...]:
+        image = member[0].image
         return (now - image.pushed_at, image.digest)
 
-    return key
+    def pulled(member: Member) -> tuple[Any, ...]:
+        image = member[0].image
+        return (now - image.last_used, image.digest)
+
+    def version(member: Member) -> tuple[Any, ...]:
+        cand, items = member
+        image = cand.image
+        versions = [semver_key(t) for t in items if t is not None]
+        best = max((v for v in versions if v is not None), default=None)
+        if best is not None:
+            return (0, Descending(best), image.digest)
+        return (1, now - image.pushed_at, image.digest)
+
+    return {OrderBy.PUSHED: pushed, OrderBy.PULLED: pulled, OrderBy.SEMVER: version}[order_by]
 
 
-@dataclass(frozen=True, slots=True)
-class _Descending:
-    """Inverts the order of a sort key, so the highest version sorts first."""
+def _expiry(rule: Rule, now: datetime) -> Callable[[Image, str | None], Decision]:
+    """Whether `rule.expire` holds for an image not kept (in a keep group), and why."""
+    expire = rule.expire
+    beyond: dict[str | None, str] = {}  # keep group -> how the reason starts
 
-    value: tuple[Any, ...]
+    def decide(image: Image, group: str | None) -> Decision:
+        prefix = beyond.get(group)
+        if prefix is None:
+            keep = rule.keep
+            prefix = beyond[group] = (
+                "" if keep is None else f"beyond {keep.most_recent} most recent{_in_group(group)}; "
+            )
+        if expire is None:
+            return Decision(True, f"{prefix}pushed {age(now - image.pushed_at)} ago")
+        met, unmet = _conditions(expire, image, now)
+        if unmet:
+            return Decision(False, prefix + "; ".join(unmet))
+        if not met:
+            return Decision(True, f"{prefix}pushed {age(now - image.pushed_at)} ago")
+        return Decision(True, prefix + "; ".join(met))
 
-    def __lt__(self, other: _Descending) -> bool:
-        return self.value > other.value
-
-
-def semver_key(tag: str) -> tuple[Any, ...] | None:
-    """Semantic-version precedence of a tag (`v` prefix allowed), None if it is no version.
-
-    Build metadata does not count; a prerelease sorts before its release; prerelease
-    identifiers compare numerically when numeric, and numeric before alphanumeric.
-    """
-    match = _SEMVER.fullmatch(tag)
-    if match is None:
-        return None
-    major, minor, patch, pre = match.groups()
-    if pre is None:
-        pre_key: tuple[Any, ...] = (1,)
-    else:
-        pre_key = (
-            0,
-            tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")),
-        )
-    return (int(major), int(minor), int(patch), pre_key)
-
-
-def _expire(rule: Rule, image: Image, group: str | None, now: datetime) -> Decision:
-    prefix = []
-    if rule.keep is not None:
-        prefix.append(f"beyond {rule.keep.most_recent} most recent{_in_group(group)}")
-    if rule.expire is None:
-        return Decision(True, "; ".join([*prefix, f"pushed {age(now - image.pushed_at)} ago"]))
-    met, unmet = _conditions(rule.expire, image, now)
-    if unmet:
-        return Decision(False, "; ".join(prefix + unmet))
-    return Decision(True, "; ".join(prefix + (met or [f"pushed {age(now - image.pushed_at)} ago"])))
+    return decide
 
 
 def _conditions(expire: Expire, image: Image, now: datetime) -> tuple[list[str], list[str]]:

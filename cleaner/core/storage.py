@@ -34,10 +34,11 @@ def whole_image_action(
     parents: tuple[str, ...] = (),
 ) -> Action:
     """Deleting or archiving `image`, with what the inventory saw of it for the re-check."""
+    tags = image.tags if len(image.tags) < 2 else tuple(sorted(set(image.tags)))
     return Action(
         kind,
         image.digest,
-        tuple(sorted(set(image.tags))),
+        tags,
         rule,
         reason,
         image.size,
@@ -56,7 +57,7 @@ def dependent_kind(
     deleted, or archived with an archived owner (ECR would refuse to delete it while the
     owner exists, and restoring the owner needs it); None when it is archived already.
     Updates `archived` and `deleted` (what later dependents wait for) to match."""
-    if not any(p in archived for p in parents):
+    if archived.isdisjoint(parents):
         return ActionKind.DELETE_IMAGE
     archived.add(image.digest)
     if not in_service(image):
@@ -70,6 +71,8 @@ def ratio_error(
 ) -> str | None:
     """Why a repository is not touched: the share of its top-level images of one storage
     class (active, archived) that the plan removes (deletes or archives) is above `ratio`."""
+    if ratio >= 1:
+        return None  # no share is above 1
     by_class: dict[ImageStatus, list[Image]] = {status: [] for status in _CLASSES}
     for image in top_level:
         by_class.get(image.status, []).append(image)
