@@ -29,7 +29,10 @@ LISTING = "bench/listing"  # one page: at most 1,000 images, indexes among them
 MANIFESTS = "bench/manifests"  # more than 100 indexes
 DELETING = "bench/deleting"  # single-platform images, 100 deleted by each call
 # Each path: how its Clients are made.
-PATHS: dict[str, Callable[[], Clients]] = {"botocore": Clients}
+PATHS: dict[str, Callable[[], Clients]] = {
+    "botocore": lambda: Clients(fast_calls=False),
+    "fast": Clients,
+}
 
 
 def serve(deletable: int) -> None:

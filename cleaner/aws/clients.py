@@ -10,7 +10,7 @@ from botocore.config import Config as BotoConfig
 from botocore.loaders import Loader, create_loader
 from botocore.utils import parse_timestamp
 
-from cleaner.aws import fast_parse
+from cleaner.aws import fast_calls, fast_parse
 from cleaner.aws.credentials import Role, TimeFetcher, assumed_session
 from cleaner.aws.retries import CONNECT_TIMEOUT, watch_retries
 from cleaner.config.model import Target
@@ -71,7 +71,13 @@ class Clients:
     once per (service, region, role), and then shared by the worker threads.
     """
 
-    def __init__(self, session: Any = None, *, time_fetcher: TimeFetcher | None = None) -> None:
+    def __init__(
+        self,
+        session: Any = None,
+        *,
+        time_fetcher: TimeFetcher | None = None,
+        fast_calls: bool = True,
+    ) -> None:
         import boto3
 
         if session is None:  # an injected session (tests) is its maker's to set up
@@ -79,6 +85,8 @@ class Clients:
             share_service_models(session)
         self.session: Any = session
         self._time_fetcher = time_fetcher  # for the credentials' expiry; tests inject it
+        # The hot ECR calls sent by cleaner/aws/fast_calls.py; False: all through botocore.
+        self.fast_calls = fast_calls
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str, Role | None, str], Any] = {}
         self._sessions: dict[Role, Any] = {}
@@ -113,6 +121,8 @@ class Clients:
                 watch_retries(client)
                 if service == "ecr":
                     fast_parse.register(client, _utc_timestamp)
+                    if self.fast_calls:
+                        fast_calls.install(client, _utc_timestamp)
                 self._clients[key] = client
             return self._clients[key]
 
