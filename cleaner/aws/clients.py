@@ -28,7 +28,8 @@ CLIENT_CONFIG = RETRY_CONFIG.merge(BotoConfig(max_pool_connections=64))
 
 
 def _utc_timestamp(value: Any) -> datetime:
-    if isinstance(value, int | float):  # the JSON protocols' epoch seconds
+    kind = type(value)  # floats first: a listing parses two or three per image
+    if kind is float or kind is int or isinstance(value, int | float):  # epoch seconds
         return datetime.fromtimestamp(value, UTC)
     parsed: datetime = parse_timestamp(value)
     return parsed.astimezone(UTC)
