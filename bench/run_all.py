@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from bench import api_efficiency, latency, lifecycle_eval, planner_scale, throttling
+from bench import api_efficiency, call_cost, latency, lifecycle_eval, planner_scale, throttling
 from bench.common import RESULTS, machine
 
 
@@ -59,6 +59,16 @@ def main() -> None:
         f"- Lifecycle, a 10-rule policy over {life['images']} images: evaluation "
         f"{life['evaluate_cpu_seconds']:.2f} s CPU, {life['evaluate_seconds']:.2f} s wall "
         f"(target <= {life['target_seconds']} s)"
+    )
+    print("\n== 6. Client CPU per hot ECR call")
+    cost = call_cost.main()
+    ms = cost["cpu_ms_per_call"]
+    per_call = ", ".join(
+        f"{op} {ms['botocore'][op]} -> {ms['fast'][op]} ms" for op in call_cost.OPERATIONS
+    )
+    lines.append(
+        f"- Client CPU per call, botocore -> fast path: {per_call} (target: re-describe and "
+        f"delete >= 25% less): {'met' if cost['meets_target'] else 'MISSED'}"
     )
     lines += ["", f"Total benchmark time: {time.perf_counter() - started:.0f} s."]
     (RESULTS / "SUMMARY.md").write_text("\n".join(lines) + "\n")

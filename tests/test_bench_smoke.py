@@ -135,3 +135,17 @@ def test_list_plan_cpu_small_lists_and_plans_every_image() -> None:
     result = list_plan_cpu.main(2, 1)
     assert result["images"] >= 2 * list_plan_cpu.PER_REPOSITORY
     assert result["cpu_ms_per_1000_images"] > 0
+
+
+def test_call_cost_small_times_each_call_on_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bench.common
+    from bench import call_cost
+
+    monkeypatch.setattr(bench.common, "RESULTS", tmp_path)
+    result = call_cost.main(2, 1)  # asserts each call's answer: 100 images, 100 deleted
+    costs = result["cpu_ms_per_call"]
+    assert set(costs) == {"botocore", "fast"}
+    assert all(set(c) == set(call_cost.OPERATIONS) for c in costs.values())
+    assert (tmp_path / "call_cost.json").exists()
