@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from cleaner.aws import fast_calls
+from cleaner.aws import fast_calls, replay
 from cleaner.aws.clients import CLIENT_CONFIG, Clients, _utc_timestamp
 
 REGION = "eu-west-1"
@@ -114,7 +114,7 @@ def ecr(fast: bool, script: Script, *, throttled: bool = False) -> tuple[Any, Li
     limiter counts (and is on from the start when `throttled`)."""
     client = Clients(fast_calls=fast).client("ecr", REGION)
     client._endpoint.http_session = script
-    known, limiter = fast_calls.rate_limiter(client)
+    known, limiter = replay.rate_limiter(client)
     assert known and limiter is not None
     counting = Limiter()
     limiter._token_bucket = counting
@@ -424,3 +424,17 @@ def test_other_services_and_calls_keep_botocore() -> None:
         "botocore.client"
     )
     assert CLIENT_CONFIG.retries is not None and CLIENT_CONFIG.retries["mode"] == "adaptive"
+
+
+def test_a_client_without_an_endpoint_fails_per_call_as_before() -> None:
+    from botocore.exceptions import EndpointResolutionError
+
+    client = Clients(fast_calls=False).client("ecr", REGION)
+
+    def unresolvable(*_: Any, **__: Any) -> Any:
+        raise EndpointResolutionError(msg="no endpoint for these settings")
+
+    client._resolve_endpoint_ruleset = unresolvable
+    assert not fast_calls.install(client, _utc_timestamp)
+    with pytest.raises(EndpointResolutionError):
+        client.describe_images(repositoryName="app")

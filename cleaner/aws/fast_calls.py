@@ -26,32 +26,32 @@ Here a hot call (`HOT_CALLS`) sends the same request with less work:
 
 Anything else (an error status, throttling, a body that is not a JSON object, a
 connection error, a timeout) becomes the first attempt of the client's own method,
-replayed (`_Gate`): botocore answers its first `before-send` with what was received
-instead of sending again, then parses it, logs and retries it (cleaner/aws/retries.py),
-feeds it to the rate limiter and raises its error, as if it had sent the request
-itself. Nothing is sent twice by this module: a BatchDeleteImage is repeated only
-where botocore repeats it anyway (its retries of throttling, 5xx and connection errors).
+replayed (cleaner/aws/replay.py): botocore answers its first `before-send` with what
+was received instead of sending again, then parses it, logs and retries it
+(cleaner/aws/retries.py), feeds it to the rate limiter and raises its error, as if it
+had sent the request itself. Nothing is sent twice by this module: a BatchDeleteImage
+is repeated only where botocore repeats it anyway (its retries of throttling, 5xx and
+connection errors).
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from botocore.awsrequest import AWSRequest, prepare_request_dict
+from botocore.exceptions import BotoCoreError
 from botocore.handlers import add_recursion_detection_header
 from botocore.hooks import first_non_none_response
-from botocore.retries.adaptive import ClientRateLimiter
 from botocore.serialize import create_serializer
 from botocore.utils import lowercase_dict
 from botocore.validate import ParamValidator
 
+from cleaner.aws import replay
 from cleaner.aws.fast_parse import Convert, Unsupported, compile_shape
+from cleaner.aws.replay import Gate, Replay
 
 # The calls a run makes by the thousand: listing pages and re-describes, index
 # manifests, deletions.
@@ -59,43 +59,6 @@ HOT_CALLS = ("DescribeImages", "BatchGetImage", "BatchDeleteImage")
 # json.dumps's output (botocore's serializer writes the body with it), without its check
 # for cycles (parameters the cleaner builds have none): a fifth less CPU for 100 ids.
 _BODY = json.JSONEncoder(check_circular=False)
-
-
-@dataclass(frozen=True)
-class _Replay:
-    event: str  # the `before-send` event of the call being replayed
-    response: Any = None
-    exception: BaseException | None = None
-
-
-class _Gate:
-    """The client's `before-send` handler in place of the adaptive rate limiter's: it
-    lets the limiter wait for a token before each request, except when it answers the
-    first attempt of a replayed call with what the fast path already received (the
-    limiter already waited for that request)."""
-
-    def __init__(self, limiter: Callable[..., Any] | None) -> None:
-        self._limiter = limiter
-        self._local = threading.local()
-
-    def __call__(self, request: Any, event_name: str, **kwargs: Any) -> Any:
-        replay: _Replay | None = getattr(self._local, "replay", None)
-        if replay is not None and event_name == replay.event:
-            self._local.replay = None
-            if replay.exception is not None:
-                raise replay.exception
-            return replay.response
-        if self._limiter is not None:
-            self._limiter(request=request, **kwargs)
-        return None
-
-    @contextmanager
-    def replaying(self, replay: _Replay) -> Iterator[None]:
-        self._local.replay = replay
-        try:
-            yield
-        finally:
-            self._local.replay = None  # never left for a later call on this thread
 
 
 class _Operation:
@@ -165,7 +128,7 @@ class _Operation:
 class FastCalls:
     """The fast path of one ECR client (see the module's docstring)."""
 
-    def __init__(self, client: Any, gate: _Gate) -> None:
+    def __init__(self, client: Any, gate: Gate) -> None:
         self.client = client
         self.gate = gate
         self.events = client.meta.events
@@ -196,10 +159,10 @@ class FastCalls:
             if http is None:
                 http = self.endpoint.http_session.send(prepared)
         except Exception as exc:  # what botocore's Endpoint hands to its retry handlers
-            return self._replay(operation, params, _Replay(operation.before_send, exception=exc))
+            return self._replay(operation, params, Replay(operation.before_send, exception=exc))
         parsed = _parsed(operation.convert, http)
         if parsed is None:
-            return self._replay(operation, params, _Replay(operation.before_send, response=http))
+            return self._replay(operation, params, Replay(operation.before_send, response=http))
         request_dict = {
             "method": operation.method,
             "url": operation.url,
@@ -221,7 +184,7 @@ class FastCalls:
             )
         )
         if retry:  # never for an ECR 200 under botocore's retry rules; if so, botocore's call
-            return self._replay(operation, params, _Replay(operation.before_send, response=http))
+            return self._replay(operation, params, Replay(operation.before_send, response=http))
         self.events.emit(
             operation.after_call,
             http_response=http,
@@ -231,8 +194,8 @@ class FastCalls:
         )
         return parsed
 
-    def _replay(self, operation: _Operation, params: dict[str, Any], replay: _Replay) -> Any:
-        with self.gate.replaying(replay):
+    def _replay(self, operation: _Operation, params: dict[str, Any], answer: Replay) -> Any:
+        with self.gate.replaying(answer):
             return operation.botocore_method(**params)
 
 
@@ -264,40 +227,13 @@ def _method_name(client: Any, operation: str) -> str:
     return names[operation]
 
 
-def rate_limiter(client: Any) -> tuple[bool, ClientRateLimiter | None]:
-    """(known, limiter): the client's adaptive rate limiter (None if it has none), and
-    whether the client's handlers could be read at all. botocore keeps the limiter only
-    in the handlers it registers (adaptive.register_retry_handler)."""
-    found = _limiters(client, "needs-retry")
-    if found is None or len(found) > 1:
-        return False, None
-    return True, found.pop() if found else None
-
-
-def _limiters(client: Any, event: str) -> set[ClientRateLimiter] | None:
-    """The rate limiters with a handler registered on `event` itself (None: unknown)."""
-    emitter = getattr(client.meta.events, "_emitter", None)
-    handlers = getattr(emitter, "_handlers", None)
-    if handlers is None or not hasattr(handlers, "prefix_search"):
-        return None
-    return {
-        handler.__self__
-        for handler in handlers.prefix_search(event)
-        if isinstance(getattr(handler, "__self__", None), ClientRateLimiter)
-    }
-
-
 def install(client: Any, timestamp: Convert, operations: tuple[str, ...] = HOT_CALLS) -> bool:
     """Send `operations` of this ECR client the fast way: its methods for them are
     replaced, on this client only, by the fast path. False (and the client untouched)
     where this cannot be done exactly: a protocol other than JSON, a retry setup this
     module does not know, an operation with traits the fast path does not reproduce."""
     model = client.meta.service_model
-    if model.resolved_protocol != "json":
-        return False
-    known, limiter = rate_limiter(client)
-    adaptive = client.meta.config.retries.get("mode") == "adaptive"
-    if not known or (adaptive and limiter is None):
+    if model.resolved_protocol != "json" or not all(hasattr(client, a) for a in _CLIENT_PARTS):
         return False
     chosen: list[_Operation] = []
     for name in operations:
@@ -307,26 +243,26 @@ def install(client: Any, timestamp: Convert, operations: tuple[str, ...] = HOT_C
             convert = compile_shape(model.operation_model(name).output_shape, timestamp)
         except Unsupported:
             continue
-        if convert is not None:
+        if convert is None:
+            continue
+        try:
             chosen.append(_Operation(client, name, convert))
+        except BotoCoreError:  # no endpoint for these settings: botocore says so per call
+            continue
     if not chosen:
         return False
-    waits = None if limiter is None else limiter.on_sending_request
-    if limiter is not None:
-        if _limiters(client, "before-send") != {limiter}:
-            return False
-        # In its place: the gate below calls it (adaptive.register_retry_handler
-        # registers it on every `before-send`).
-        client.meta.events.unregister("before-send", waits)
-        if _limiters(client, "before-send"):
-            client.meta.events.register("before-send", waits)  # as it was
-            return False
-    gate = _Gate(waits)
-    client.meta.events.register_first("before-send", gate)
+    gate = replay.install_gate(client)
+    if gate is None:
+        return False
     fast = FastCalls(client, gate)
     for operation in chosen:
         setattr(client, _method_name(client, operation.name), _method(fast, operation))
     return True
+
+
+# What the fast path uses of a botocore client beyond its public interface (the
+# container image pins botocore; tests/test_fast_calls.py checks each release).
+_CLIENT_PARTS = ("_request_signer", "_endpoint", "_resolve_endpoint_ruleset", "_user_agent_creator")
 
 
 def _method(fast: FastCalls, operation: _Operation) -> Callable[..., Any]:
