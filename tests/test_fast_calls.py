@@ -1,8 +1,8 @@
 """The fast path of the hot ECR calls (cleaner/aws/fast_calls.py) against botocore's own
-path, with the answers scripted at `before-send` (no network): the same request, byte
-for byte; the same result for a clean answer; and for anything else, exactly botocore's
-behaviour — the same requests sent, retries logged, rate-limiter tokens taken, result
-or error."""
+path, the client's HTTP session scripted (no network): the same request, byte for byte;
+the same result for a clean answer; and for anything else, exactly botocore's behaviour
+(the same requests sent, retries logged, rate-limiter tokens taken, retry quota,
+result or error)."""
 
 from __future__ import annotations
 
