@@ -10,7 +10,15 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from bench import api_efficiency, latency, lifecycle_eval, planner_scale, small_runs, throttling
+from bench import (
+    api_efficiency,
+    call_cost,
+    latency,
+    lifecycle_eval,
+    planner_scale,
+    small_runs,
+    throttling,
+)
 from bench.common import RESULTS, machine
 
 
@@ -86,6 +94,16 @@ def main() -> None:
             f"images, +50 ms a call: median wall {one['wall_s_median']} s with 1 process, "
             f"{two['wall_s_median']} s with 2"
         )
+    print("\n== 8. Client CPU per hot ECR call")
+    cost = call_cost.main()
+    ms = cost["cpu_ms_per_call"]
+    per_call = ", ".join(
+        f"{op} {ms['botocore'][op]} -> {ms['fast'][op]} ms" for op in call_cost.OPERATIONS
+    )
+    lines.append(
+        f"- Client CPU per call, botocore -> fast path: {per_call} (target: re-describe and "
+        f"delete >= 25% less): {'met' if cost['meets_target'] else 'MISSED'}"
+    )
     lines += ["", f"Total benchmark time: {time.perf_counter() - started:.0f} s."]
     (RESULTS / "SUMMARY.md").write_text("\n".join(lines) + "\n")
     print("\n" + "\n".join(lines))

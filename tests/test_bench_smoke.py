@@ -168,3 +168,17 @@ def test_planning_threads_plans_with_and_without_the_lock() -> None:
 
     result = planning_threads.main(1, repositories=4, images=200)
     assert set(result["cpu_s"]) == {"1 thread", "8 threads", "8 threads, planning lock"}
+
+
+def test_call_cost_small_times_each_call_on_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bench.common
+    from bench import call_cost
+
+    monkeypatch.setattr(bench.common, "RESULTS", tmp_path)
+    result = call_cost.main(2, 1)  # asserts each call's answer: 100 images, 100 deleted
+    costs = result["cpu_ms_per_call"]
+    assert set(costs) == {"botocore", "fast"}
+    assert all(set(c) == set(call_cost.OPERATIONS) for c in costs.values())
+    assert (tmp_path / "call_cost.json").exists()

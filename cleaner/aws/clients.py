@@ -10,7 +10,7 @@ from botocore.config import Config as BotoConfig
 from botocore.loaders import Loader, create_loader
 from botocore.utils import parse_timestamp
 
-from cleaner.aws import fast_parse
+from cleaner.aws import fast_calls, fast_parse
 from cleaner.aws.credentials import Role, TimeFetcher, assumed_session
 from cleaner.aws.retries import CONNECT_TIMEOUT, watch_retries
 from cleaner.config.model import Target
@@ -28,7 +28,8 @@ CLIENT_CONFIG = RETRY_CONFIG.merge(BotoConfig(max_pool_connections=64))
 
 
 def _utc_timestamp(value: Any) -> datetime:
-    if isinstance(value, int | float):  # the JSON protocols' epoch seconds
+    kind = type(value)  # floats first: a listing parses two or three per image
+    if kind is float or kind is int or isinstance(value, int | float):  # epoch seconds
         return datetime.fromtimestamp(value, UTC)
     parsed: datetime = parse_timestamp(value)
     return parsed.astimezone(UTC)
@@ -71,7 +72,13 @@ class Clients:
     once per (service, region, role), and then shared by the worker threads.
     """
 
-    def __init__(self, session: Any = None, *, time_fetcher: TimeFetcher | None = None) -> None:
+    def __init__(
+        self,
+        session: Any = None,
+        *,
+        time_fetcher: TimeFetcher | None = None,
+        fast_calls: bool = True,
+    ) -> None:
         import boto3
 
         portable = session is None and time_fetcher is None
@@ -83,6 +90,8 @@ class Clients:
         # nothing was handed in here (cleaner/run/parallel.py).
         self.portable = portable
         self._time_fetcher = time_fetcher  # for the credentials' expiry; tests inject it
+        # The hot ECR calls sent by cleaner/aws/fast_calls.py; False: all through botocore.
+        self.fast_calls = fast_calls
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str, Role | None, str], Any] = {}
         self._sessions: dict[Role, Any] = {}
@@ -117,6 +126,8 @@ class Clients:
                 watch_retries(client)
                 if service == "ecr":
                     fast_parse.register(client, _utc_timestamp)
+                    if self.fast_calls:
+                        fast_calls.install(client, _utc_timestamp)
                 self._clients[key] = client
             return self._clients[key]
 

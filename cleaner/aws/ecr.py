@@ -82,25 +82,32 @@ class ManifestCache:
         return sum(len(c) for c in list(self._repositories.values()))
 
 
+_STATUSES = {status.value: status for status in ImageStatus}
+
+
 def image_from_detail(detail: Mapping[str, Any]) -> Image:
+    # A listing makes one Image per image: each lookup here counts (bench/call_cost.py).
+    get = detail.get
     pushed = _aware(detail["imagePushedAt"])
-    if detail.get("lastActivatedAt"):
+    activated = get("lastActivatedAt")
+    if activated:
         # ECR: a restored image behaves like a new push (else the rule that archived it
         # would archive it again on the next run).
-        pushed = max(pushed, _aware(detail["lastActivatedAt"]))
+        pushed = max(pushed, _aware(activated))
+    pulled = get("lastRecordedPullTime")
+    archived = get("lastArchivedAt")
+    status = get("imageStatus") or ImageStatus.ACTIVE
     return Image(
         digest=detail["imageDigest"],
-        tags=tuple(detail.get("imageTags") or ()),
+        tags=tuple(get("imageTags") or ()),
         pushed_at=pushed,
-        last_pulled=_aware(detail["lastRecordedPullTime"])
-        if detail.get("lastRecordedPullTime")
-        else None,
-        size=int(detail.get("imageSizeInBytes") or 0),
-        media_type=detail.get("imageManifestMediaType") or "",
-        artifact_media_type=detail.get("artifactMediaType"),
-        subject=detail.get("subjectManifestDigest"),
-        status=ImageStatus(detail.get("imageStatus") or ImageStatus.ACTIVE),
-        archived_at=_aware(detail["lastArchivedAt"]) if detail.get("lastArchivedAt") else None,
+        last_pulled=_aware(pulled) if pulled else None,
+        size=int(get("imageSizeInBytes") or 0),
+        media_type=get("imageManifestMediaType") or "",
+        artifact_media_type=get("artifactMediaType"),
+        subject=get("subjectManifestDigest"),
+        status=_STATUSES.get(status) or ImageStatus(status),
+        archived_at=_aware(archived) if archived else None,
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cleaner.aws.clients import RETRY_CONFIG
+from cleaner.aws.clients import RETRY_CONFIG, Clients
 from cleaner.aws.ecr import Registry
 from cleaner.sandbox import RepoSeeder, Sandbox, Seeder
 
@@ -31,8 +31,12 @@ def sb(sandbox_session: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sa
     sandbox_session.reset()
 
 
-@pytest.fixture
-def ecr(sb: Sandbox) -> Any:
+@pytest.fixture(params=["botocore", "fast calls"])
+def ecr(sb: Sandbox, request: pytest.FixtureRequest) -> Any:
+    """An ECR client with botocore's own calls, and one with the cleaner's fast path for
+    the hot calls (cleaner/aws/fast_calls.py): every test of the Registry runs on both."""
+    if request.param == "fast calls":
+        return Clients().client("ecr", REGION, config=RETRY_CONFIG)
     return sb.client("ecr", config=RETRY_CONFIG)
 
 
