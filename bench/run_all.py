@@ -15,7 +15,10 @@ from bench import (
     call_cost,
     latency,
     lifecycle_eval,
+    list_plan_cpu,
+    parse_cost,
     planner_scale,
+    serve_soak,
     small_runs,
     throttling,
 )
@@ -103,6 +106,25 @@ def main() -> None:
     lines.append(
         f"- Client CPU per call, botocore -> fast path: {per_call} (target: re-describe and "
         f"delete >= 25% less): {'met' if cost['meets_target'] else 'MISSED'}"
+    )
+    print("\n== 9. Client CPU per 1,000 images listed and planned, one thread")
+    listed = list_plan_cpu.main(10, 3)
+    lines.append(
+        f"- Listing and planning {listed['images']} images on one thread: "
+        f"{listed['cpu_ms_per_1000_images']} ms of client CPU per 1,000 images (best of 3)"
+    )
+    print("\n== 10. Parsing one DescribeImages page")
+    parsed = parse_cost.main()
+    lines.append(
+        f"- One page of 1,000 images into Images: botocore's parser {parsed['botocore_ms']} ms, "
+        f"the compiled one {parsed['compiled_ms']} ms"
+    )
+    print("\n== 11. serve over 200 runs with churn")
+    soak = serve_soak.main()
+    lines.append(
+        f"- serve, 200 runs with churn: RSS spread after warm-up "
+        f"{soak['rss_spread_after_warmup']:.1%} (target <= 10%), cache entries "
+        f"{soak['cache_entries_after_warmup']}: {'met' if soak['meets_target'] else 'MISSED'}"
     )
     lines += ["", f"Total benchmark time: {time.perf_counter() - started:.0f} s."]
     (RESULTS / "SUMMARY.md").write_text("\n".join(lines) + "\n")
