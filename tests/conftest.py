@@ -41,3 +41,14 @@ def _freeze_what_the_session_keeps() -> Iterator[None]:
     if sys.getallocatedblocks() - _frozen_at > _REFREEZE_GROWTH:
         _freeze()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _one_process_unless_a_test_asks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs default to one process here: a worker is a fresh interpreter
+    (about half a second of CPU), and the default of the machine's cores would start
+    one for nearly every run of two or more repositories, doubling the fast set's CPU.
+    Runs split over processes are tested where a policy says `processes: 2`
+    (tests/e2e/test_processes*.py); the default itself in tests/test_processes_split.py
+    and by every test that starts the `ecr-cleaner` command."""
+    monkeypatch.setattr("cleaner.run.parallel.usable_cores", lambda: 1)
