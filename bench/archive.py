@@ -12,14 +12,13 @@ Usage: python -m bench.archive [images]
 from __future__ import annotations
 
 import math
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import NOW, quiet_logs, table, write_result
+from bench.common import NOW, point_env_at, table, write_result
 from bench.sandbox_process import calls, sandbox_process
 from cleaner.aws.clients import Clients
 from cleaner.config.load import load_config_text
@@ -61,15 +60,7 @@ def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
 def measure(images: int) -> dict[str, Any]:
     server = sandbox_process(1, images, "--plain", "--latency", str(LATENCY))
     with server as (endpoint, seeded, sandbox_stats), tempfile.TemporaryDirectory() as tmp:
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL": endpoint,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_DEFAULT_REGION": "us-east-1",
-            }
-        )
-        quiet_logs()
+        point_env_at(endpoint)
         config = load_config_text(POLICY)
         load_before = load_average()
         started, cpu = time.perf_counter(), time.process_time()

@@ -107,3 +107,17 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> s
     for row in cells:
         lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
     return "\n".join(lines)
+
+
+def point_env_at(endpoint: str) -> None:
+    """Send this process's AWS calls (and its workers', which inherit the environment)
+    to a sandbox at `endpoint`, with test credentials; logs quiet."""
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    )
+    quiet_logs()

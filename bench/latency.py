@@ -18,7 +18,7 @@ import sys
 import time
 from typing import Any
 
-from bench.common import NOW, children_cpu_s, policy, quiet_logs, table, write_result
+from bench.common import NOW, children_cpu_s, point_env_at, policy, table, write_result
 from bench.sandbox_process import calls, sandbox_process
 from cleaner.aws.clients import Clients
 from cleaner.config.load import load_config_text
@@ -34,15 +34,7 @@ TARGET = 1.3
 def measure(repositories: int, per_repository: int, processes: int | None = None) -> dict[str, Any]:
     server = sandbox_process(repositories, per_repository, "--latency", str(LATENCY))
     with server as (endpoint, images, sandbox_stats):
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL": endpoint,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_DEFAULT_REGION": "us-east-1",
-            }
-        )
-        quiet_logs()
+        point_env_at(endpoint)
         config = load_config_text(policy(CONCURRENCY, processes))
         load = os.getloadavg()[0]
         started, cpu, workers_cpu = time.perf_counter(), time.process_time(), children_cpu_s()

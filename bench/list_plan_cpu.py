@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from bench.common import NOW, policy, quiet_logs, table, write_result
+from bench.common import NOW, point_env_at, policy, table, write_result
 from bench.sandbox_process import sandbox_process
 from cleaner.aws.clients import Clients
 from cleaner.aws.ecr import ManifestCache, Registry
@@ -36,15 +36,7 @@ def one_pass(registry: Registry, config: Any) -> tuple[float, int]:
 
 def main(repositories: int = 20, repeats: int = 3) -> dict[str, Any]:
     with sandbox_process(repositories, PER_REPOSITORY) as (endpoint, _, _stats):
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL": endpoint,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_DEFAULT_REGION": "us-east-1",
-            }
-        )
-        quiet_logs()
+        point_env_at(endpoint)
         config = load_config_text(policy())
         registry = Registry(Clients().ecr("us-east-1"), "us-east-1")
         runs = [one_pass(registry, config) for _ in range(repeats)]

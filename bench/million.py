@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import NOW, children_cpu_s, policy, quiet_logs, table, write_result
+from bench.common import NOW, children_cpu_s, point_env_at, policy, table, write_result
 from bench.sandbox_process import calls, sandbox_process
 from bench.sandbox_run import minimum_calls
 from cleaner.aws.clients import Clients
@@ -104,15 +104,7 @@ def _vm_hwm_mib(pid: int) -> float | None:
 def main(scale: float = 1.0, processes: int | None = None) -> dict[str, Any]:
     repositories = max(2, int(1000 * scale))
     with sandbox_process(repositories, PER_REPOSITORY) as (endpoint, images, sandbox):
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL": endpoint,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_DEFAULT_REGION": "us-east-1",
-            }
-        )
-        quiet_logs()
+        point_env_at(endpoint)
         config = load_config_text(policy(processes=processes))
         load = os.getloadavg()[0]
         with PeakMemory() as memory:

@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from bench.common import NOW, children_cpu_s, policy, quiet_logs, table, write_result
+from bench.common import NOW, children_cpu_s, point_env_at, policy, table, write_result
 from bench.sandbox_process import sandbox_process
 from cleaner.aws.clients import Clients
 from cleaner.config.load import load_config_text
@@ -31,15 +31,7 @@ REGISTRIES = [(3, 200), (200, 200)]
 def measure(repositories: int, per_repository: int, repeats: int) -> dict[str, Any]:
     server = sandbox_process(repositories, per_repository, "--latency", str(LATENCY))
     with server as (endpoint, images, _):
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL": endpoint,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_DEFAULT_REGION": "us-east-1",
-            }
-        )
-        quiet_logs()
+        point_env_at(endpoint)
         runs: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
         for _ in range(repeats):
             for processes in (1, 2):  # in turn: the machine's load changes meanwhile
