@@ -4,6 +4,7 @@ config path, the health port, the user, a policy that validates, commands that p
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -162,3 +163,34 @@ def test_every_kubernetes_example_parses(path: Path) -> None:
     assert all(
         isinstance(doc, dict) and "kind" in doc for doc in yaml.safe_load_all(path.read_text())
     )
+
+
+def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every container spec below `doc` (Deployment, CronJob, Job alike)."""
+    found: list[dict[str, Any]] = []
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            if key == "containers":
+                found += value
+            else:
+                found += _containers(value)
+    elif isinstance(doc, list):
+        for item in doc:
+            found += _containers(item)
+    return found
+
+
+@pytest.mark.parametrize(
+    "name", ["deployment.yaml", "cronjob.yaml", "indexed-job.yaml"], ids=lambda n: n
+)
+def test_each_cleaner_pod_bounds_its_processes_with_a_cpu_limit(name: str) -> None:
+    """limits.processes defaults to the cgroup's CPU quota: without a CPU limit a pod
+    would start a process per core of its node, each with its own memory, under one
+    memory limit."""
+    containers = [c for doc in documents(name).values() for c in _containers(doc)]
+    cleaners = [c for c in containers if c["name"] == "ecr-cleaner"]
+    assert cleaners
+    for container in cleaners:
+        limits = container["resources"]["limits"]
+        assert float(limits["cpu"]) >= 1 and limits["memory"].endswith("Mi")
+        assert int(limits["memory"][:-2]) >= 256 * math.ceil(float(limits["cpu"]))
