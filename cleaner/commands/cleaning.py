@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cleaner.commands.base import config_option, logging_options, now_option, shard_options
 from cleaner.exitcodes import ExitCode
 from cleaner.report.files import write_atomically, write_fallback
 
@@ -20,6 +21,14 @@ if TYPE_CHECKING:
 
 PLAN_FORMATS = ["table", "summary", "json", "markdown", "html"]
 RUN_FORMATS = ["table", "summary", "json", "markdown"]
+
+
+def pass_options(parser: argparse.ArgumentParser) -> None:
+    """What `plan` and `run` both take: the policy, --now, logging, --shard."""
+    config_option(parser)
+    now_option(parser)
+    logging_options(parser)
+    shard_options(parser)
 
 
 def clean(

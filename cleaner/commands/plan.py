@@ -7,22 +7,15 @@ from datetime import UTC, datetime
 
 from cleaner.commands.base import (
     Command,
-    config_option,
     load_checked,
-    logging_options,
-    now_option,
     parse_now,
     shard_of,
-    shard_options,
 )
-from cleaner.commands.cleaning import PLAN_FORMATS, clean
+from cleaner.commands.cleaning import PLAN_FORMATS, clean, pass_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    config_option(parser)
-    now_option(parser)
-    logging_options(parser)
-    shard_options(parser)
+    pass_options(parser)
     parser.add_argument("--format", choices=PLAN_FORMATS, default="table")
     parser.add_argument("--output", help="write the report here instead of stdout")
 

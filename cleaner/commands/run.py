@@ -7,23 +7,16 @@ from datetime import UTC, datetime
 
 from cleaner.commands.base import (
     Command,
-    config_option,
     load_checked,
-    logging_options,
     notifier_of,
-    now_option,
     parse_now,
     shard_of,
-    shard_options,
 )
-from cleaner.commands.cleaning import RUN_FORMATS, clean
+from cleaner.commands.cleaning import RUN_FORMATS, clean, pass_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    config_option(parser)
-    now_option(parser)
-    logging_options(parser)
-    shard_options(parser)
+    pass_options(parser)
     parser.add_argument("--dry-run", action="store_true", help="plan only; delete nothing")
     parser.add_argument("--report", help="write the JSON report of the run here")
     parser.add_argument(
